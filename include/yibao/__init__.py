@@ -1,0 +1,7 @@
+"""yibao: the data pipeline a county data center runs for the yearly 城乡居民基本医疗保险 collection campaign.
+
+Business logic lives here as plain functions over DataFrames and SQLAlchemy connections;
+the Airflow DAGs in ``dags/`` only wire these functions together.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,42 @@
+"""The ``yibao`` command: operators and scripts call it; every sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from yibao.errors import UserError
+
+SUBCOMMANDS = ("ids", "policy", "synth", "pipeline")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yibao", description="城乡居民医保征缴数据共享流水线 (resident medical insurance pipeline)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"yibao.cli.{name}")
+        except ModuleNotFoundError as exc:  # sub-command still being built in parallel
+            if exc.name == f"yibao.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

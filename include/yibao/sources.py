@@ -1,0 +1,106 @@
+"""Department feed configs (``include/sources/*.yaml``) and the standard status vocabulary.
+
+A feed config says where a department's drop lands in the inbox, its format, how its Chinese headers map
+to canonical columns, and which statuses it may report. Onboarding a department layout is a new YAML file.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from yibao.errors import UserError
+
+SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
+KINDS = {"register", "residence", "roster", "roster_changes", "payments", "employee_insured", "insured_elsewhere"}
+FORMATS = {"csv", "xlsx"}
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    department: str
+    title: str
+    kind: str
+    description: str
+    files: str
+    format: str
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    statuses: tuple[str, ...] = ()
+    citation: str = ""
+
+    def header(self, column: str) -> str:
+        """The department's official header for a canonical column (the first listed)."""
+        return self.columns[column][0]
+
+    def header_map(self, headers: list[str]) -> dict[str, str]:
+        """Map the headers found in a file to canonical columns (ignoring width and spaces)."""
+        wanted = {fold(h): col for col, variants in self.columns.items() for h in variants}
+        return {h: wanted[fold(h)] for h in headers if fold(h) in wanted}
+
+
+def fold(text: str) -> str:
+    """Fold full-width forms and spaces so ``乡镇(街道)`` matches ``乡镇（街道）``.
+
+    >>> fold(" 乡镇（街道） ") == fold("乡镇(街道)")
+    True
+    """
+    return "".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def sources_dir() -> Path:
+    return Path(os.environ.get("YIBAO_SOURCES_DIR") or SOURCES_DIR)
+
+
+def _load_source(path: Path) -> Source:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        cols = {str(k): tuple(str(h) for h in v) for k, v in raw["columns"].items()}
+        src = Source(
+            id=str(raw["id"]),
+            department=str(raw["department"]),
+            title=str(raw["title"]),
+            kind=str(raw["kind"]),
+            description=str(raw.get("description", "")),
+            files=str(raw["files"]),
+            format=str(raw["format"]),
+            columns=cols,
+            required=tuple(raw.get("required", [])),
+            statuses=tuple(raw.get("statuses", [])),
+            citation=str(raw.get("citation", "")),
+        )
+    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
+    if src.kind not in KINDS or src.format not in FORMATS:
+        raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")
+    missing = [c for c in src.required if c not in cols]
+    if missing:
+        raise UserError(f"数据源配置 {path.name}：必填列 {missing} 未在 columns 中定义")
+    return src
+
+
+@cache
+def load_sources() -> dict[str, Source]:
+    """All feed configs by id, in a stable order."""
+    return {s.id: s for s in (_load_source(p) for p in sorted(sources_dir().glob("*.yaml")) if p.stem != "statuses")}
+
+
+@cache
+def status_aliases() -> dict[str, str]:
+    """Folded label (status name or alias) → standard status name."""
+    raw = yaml.safe_load((sources_dir() / "statuses.yaml").read_text(encoding="utf-8"))["statuses"]
+    table: dict[str, str] = {}
+    for status, aliases in raw.items():
+        for label in [status, *(aliases or [])]:
+            table[fold(label)] = status
+    return table
+
+
+def standard_statuses() -> list[str]:
+    return sorted(set(status_aliases().values()))
