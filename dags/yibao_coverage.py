@@ -1,0 +1,51 @@
+"""
+### 参保进度 · Coverage by town
+
+Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by hand. Should-insure people
+(户籍 and valid 居住证, alive, not moved out, not in 职工医保 or insured elsewhere) against the tax side's
+payment records for the campaign year, per town and against each town's task target (闻喜 附件1).
+Replaces the `coverage_by_town` table and publishes `yibao_coverage`.
+
+#### Triage · 值班处理
+- **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
+- **A town is missing**: its name in 公安户籍 differs from the rules file's town list; it appears at the
+  end of the table under its own name.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from yibao import dag_support as ds
+
+
+@dag(
+    dag_id="yibao_coverage",
+    schedule=[Asset(ds.TAX_EXCHANGE)],
+    start_date=ds.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=ds.DEFAULT_ARGS,
+    tags=[*ds.TAGS, "coverage"],
+    doc_md=__doc__,
+    params={
+        "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
+        "as_of": Param(None, type=["null", "string"], format="date", description="统计日期（默认运行当天）"),
+    },
+)
+def yibao_coverage():
+    @task(outlets=[Asset(ds.COVERAGE)])
+    def compute_coverage() -> dict:
+        from yibao import pipeline
+
+        context = get_current_context()
+        params = context["params"]
+        return pipeline.compute_coverage(
+            ds.run_settings(params), as_of=ds.run_as_of(params, context["dag_run"].run_after),
+            run_id=context["run_id"],
+        )
+
+    compute_coverage()
+
+
+yibao_coverage()

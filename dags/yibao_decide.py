@@ -1,0 +1,71 @@
+"""
+### 身份认定与资助单据 · Identities, subsidy decisions and bills
+
+Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or by hand.
+1. `resolve_identities` — one row per person from 公安户籍 and 居住证; each department's statuses are
+   checked against the register (查无此人、已死亡、已迁出、姓名不符 go back to the department).
+2. `decide_subsidies` — the county's rules file (`include/rules/<county>.yaml`) picks one identity per
+   person and the amount per fund; the audit refuses output whose funds do not add up to the subsidy.
+3. `make_bills` — deterministic bill numbers; only changed bills get a new version (rerunning the same
+   inputs changes nothing). Publishes `yibao_bills`, which starts `yibao_tax_push`.
+
+#### Triage · 值班处理
+- **`decide_subsidies` fails on a rules error**: the message names the rules file and field; fix the YAML
+  (`yibao policy check FILE`) and clear the task.
+- **Unexpectedly many amended/cancelled bills**: a department probably sent a partial roster; check
+  `yibao_ingest`'s counts for the day before approving the push.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from yibao import dag_support as ds
+
+
+def _args() -> tuple:
+    context = get_current_context()
+    params = context["params"]
+    return ds.run_settings(params), ds.run_as_of(params, context["dag_run"].run_after), context["run_id"]
+
+
+@dag(
+    dag_id="yibao_decide",
+    schedule=[Asset(ds.STAGING)],
+    start_date=ds.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=ds.DEFAULT_ARGS,
+    tags=[*ds.TAGS, "policy", "bills"],
+    doc_md=__doc__,
+    params={
+        "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
+        "as_of": Param(None, type=["null", "string"], format="date", description="认定日期（默认运行当天）"),
+    },
+)
+def yibao_decide():
+    @task
+    def resolve_identities() -> dict:
+        from yibao import pipeline
+
+        settings, as_of, run_id = _args()
+        return pipeline.resolve_identities(settings, as_of=as_of, run_id=run_id)
+
+    @task
+    def decide_subsidies() -> dict:
+        from yibao import pipeline
+
+        settings, as_of, run_id = _args()
+        return pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id)
+
+    @task(outlets=[Asset(ds.BILLS)])
+    def make_bills() -> dict:
+        from yibao import pipeline
+
+        settings, _, run_id = _args()
+        return pipeline.make_bills(settings, run_id=run_id)
+
+    resolve_identities() >> decide_subsidies() >> make_bills()
+
+
+yibao_decide()

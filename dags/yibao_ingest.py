@@ -1,0 +1,86 @@
+"""
+### 每日导入各部门报送数据 · Daily department ingest
+
+Each department's drop in the county inbox (公安户籍/居住证, 民政, 乡村振兴, 残联, 卫健, 退役军人, 税务缴费,
+医保职工/异地参保) is landed immutably (SHA-256), read in the department's own layout, gated by Great
+Expectations, and staged; every unusable row is quarantined with a reason code and a Chinese message.
+One mapped task per feed: a broken file fails **only its own feed**. `publish` then announces the
+`yibao_staging` asset, which starts `yibao_decide`.
+
+#### Triage · 值班处理
+- **A feed task is red**: open its log — the error names the file and the problem (编码、缺列、质量检查).
+  Ask the department to correct and resend, then *Clear* that mapped task. Other feeds are unaffected and
+  downstream DAGs keep using this feed's last good data.
+- **Rerun for a corrected roster**: trigger with Params `feeds=["minzheng_zongmingdan"]` (only that feed).
+- **Rerun for a past day**: trigger with `as_of=YYYY-MM-DD`.
+- Personal data never appears in logs or XCom: XCom carries counts only.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+
+from yibao import dag_support as ds
+
+
+@dag(
+    dag_id="yibao_ingest",
+    schedule=CronTriggerTimetable("0 6 * * *", timezone=ds.TIMEZONE, run_immediately=True),
+    start_date=ds.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=ds.DEFAULT_ARGS,
+    tags=[*ds.TAGS, "ingest"],
+    doc_md=__doc__,
+    params={
+        "county": Param(None, type=["null", "string"], description="规则编号，如 wenxi-2024（默认 YIBAO_COUNTY）"),
+        "as_of": Param(None, type=["null", "string"], format="date", description="统计日期（默认运行当天，北京时间）"),
+        "feeds": Param([], type="array", items={"type": "string"}, description="只导入这些数据源（默认全部）"),
+    },
+)
+def yibao_ingest():
+    @task
+    def prepare() -> list[str]:
+        """Create tables and folders if missing; list the feeds to ingest (all unless `feeds` narrows them)."""
+        from yibao import pipeline
+        from yibao.errors import UserError
+        from yibao.sources import load_sources
+
+        params = get_current_context()["params"]
+        pipeline.init(ds.run_settings(params))
+        known = list(load_sources())
+        wanted = params.get("feeds") or known
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise UserError(f"未知数据源 {unknown}，可选：{known}")
+        return [f for f in known if f in wanted]
+
+    @task(map_index_template="{{ feed }}")
+    def ingest(feed: str) -> dict:
+        """Land, read, gate and stage one feed; a malformed drop fails here without retrying."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from yibao import pipeline
+        from yibao.readers import FeedError
+
+        context = get_current_context()
+        context["feed"] = feed
+        params = context["params"]
+        try:
+            return pipeline.ingest_feed(
+                ds.run_settings(params), feed,
+                as_of=ds.run_as_of(params, context["dag_run"].run_after), run_id=context["run_id"],
+            )
+        except FeedError as exc:
+            raise AirflowFailException(str(exc)) from None
+
+    @task(outlets=[Asset(ds.STAGING)], trigger_rule="all_done")
+    def publish() -> dict:
+        """Announce fresh staging even if some feeds failed: they keep their last good data."""
+        settings = ds.run_settings(get_current_context()["params"])
+        return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.parquet")))}
+
+    ingest.expand(feed=prepare()) >> publish()
+
+
+yibao_ingest()

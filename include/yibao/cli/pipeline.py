@@ -1,0 +1,58 @@
+"""``yibao pipeline run`` runs every stage in one process; ``yibao db init`` prepares the databases."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+from yibao.errors import UserError
+from yibao.settings import Settings
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD，收到 {text!r}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from yibao import pipeline
+
+    settings = Settings.from_env(args.county)
+    if args.inbox:
+        if not Path(args.inbox).is_dir():
+            raise UserError(f"收件目录不存在：{args.inbox}")
+        settings = dataclasses.replace(settings, inbox=Path(args.inbox).resolve())
+    summary = pipeline.run(settings, as_of=args.as_of)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    failed = [f for f, r in summary["feeds"].items() if r["status"] == "failed"]
+    return 1 if failed else 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from yibao import pipeline
+
+    settings = Settings.from_env(args.county)
+    pipeline.init(settings)
+    print(f"已初始化：数据目录 {settings.home}，收件目录 {settings.inbox}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("pipeline", help="在一个进程中运行整条流水线 (run every stage in one process)")
+    actions = run.add_subparsers(dest="action", required=True, metavar="动作")
+    p = actions.add_parser("run", help="导入各部门数据→校验→身份→资助认定→单据→推送税务→参保进度")
+    p.add_argument("--county", required=True, help="规则编号，例如 wenxi-2024")
+    p.add_argument("--inbox", help="各部门报送文件所在目录（默认 $YIBAO_HOME/inbox/<county>）")
+    p.add_argument("--as-of", type=parse_date, help="统计日期 YYYY-MM-DD（默认北京时间今天）")
+    p.set_defaults(func=_run)
+
+    db = sub.add_parser("db", help="数据库管理 (warehouse and tax exchange)")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="动作")
+    i = db_actions.add_parser("init", help="创建数据仓库和税务交换库的表（可重复执行）")
+    i.add_argument("--county", help="规则编号（默认 $YIBAO_COUNTY）")
+    i.set_defaults(func=_init)

@@ -1,0 +1,44 @@
+"""What the DAG files share, light enough to import at DAG parse time (no pandas, no GX, no I/O).
+
+Task bodies call :func:`run_settings` and :func:`run_as_of` to turn a run's Params into the same
+arguments ``yibao pipeline run`` uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+from yibao.settings import Settings
+
+TIMEZONE = "Asia/Shanghai"
+OWNER = "county-data-center"
+START_DATE = dt.datetime(2023, 8, 1, tzinfo=zoneinfo.ZoneInfo(TIMEZONE))
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+}
+TAGS = ["yibao", "城乡居民医保"]
+
+# Asset names: producers list them as outlets, consumers are scheduled on them.
+STAGING = "yibao_staging"
+BILLS = "yibao_bills"
+TAX_EXCHANGE = "yibao_tax_exchange"
+COVERAGE = "yibao_coverage"
+
+
+def run_settings(params: Mapping[str, Any]) -> Settings:
+    """Settings for this run: the ``county`` Param overrides ``YIBAO_COUNTY``."""
+    return Settings.from_env(params.get("county") or None)
+
+
+def run_as_of(params: Mapping[str, Any], run_after: dt.datetime | None) -> dt.date:
+    """The ``as_of`` Param when given (reruns for a past day), else the run's date in Beijing time."""
+    if params.get("as_of"):
+        return dt.date.fromisoformat(str(params["as_of"]))
+    moment = run_after or dt.datetime.now(dt.UTC)
+    return moment.astimezone(zoneinfo.ZoneInfo(TIMEZONE)).date()

@@ -1,0 +1,92 @@
+"""Person identities: one row per person from the household register and residence permits, and the
+statuses that departments report for them, checked against the register.
+
+A roster row whose person is unknown, deceased, moved away or named differently in the register is not
+used for a subsidy; it goes back to its department with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from yibao.reasons import Problems
+
+PERSON_COLUMNS = ["key", "id_number", "name", "sex", "birth_date", "town", "village", "household_id"]
+
+
+@dataclass
+class Identities:
+    persons: pd.DataFrame  # one row per person known to the register or a residence permit
+    memberships: pd.DataFrame  # key, status, source, disability_grade — only for usable persons
+    rejected: pd.DataFrame  # roster rows that failed the cross-check, with reason codes and text
+
+
+def _of_kind(staged: dict[str, pd.DataFrame], kinds: dict[str, str], kind: str) -> pd.DataFrame:
+    frames = [f for feed, f in staged.items() if kinds[feed] == kind and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def build_persons(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_of: dt.date) -> pd.DataFrame:
+    """Register persons plus residence-permit holders (valid on ``as_of``) who are not in the register."""
+    register = _of_kind(staged, kinds, "register")
+    if register.empty:
+        raise ValueError("没有可用的公安户籍数据，无法确定应参保人群")
+    persons = register[PERSON_COLUMNS + ["deceased", "moved_out", "status_date"]].copy()
+    persons["in_register"] = True
+    persons["residence_permit"] = False
+    permits = _of_kind(staged, kinds, "residence")
+    if not permits.empty:
+        valid = permits["permit_valid_until"].isna() | (permits["permit_valid_until"] >= pd.Timestamp(as_of))
+        extra = permits.loc[valid & ~permits["key"].isin(persons["key"]), [c for c in PERSON_COLUMNS if c in permits]]
+        extra = extra.assign(deceased=False, moved_out=False, status_date=pd.NaT, in_register=False, residence_permit=True)
+        persons = pd.concat([persons, extra], ignore_index=True)
+    for kind, flag in (("employee_insured", "employee_insured"), ("insured_elsewhere", "insured_elsewhere")):
+        insured = _of_kind(staged, kinds, kind)
+        persons[flag] = persons["key"].isin(insured["key"]) if not insured.empty else False
+    persons["should_insure"] = ~(
+        persons["deceased"] | persons["moved_out"] | persons["employee_insured"] | persons["insured_elsewhere"]
+    )
+    return persons.reset_index(drop=True)
+
+
+def _apply_changes(roster: pd.DataFrame, changes: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Apply dynamic adjustments (新增/退出) effective on or before ``as_of``; the latest one wins."""
+    if changes.empty:
+        return roster
+    effective = changes[changes["change_date"] <= pd.Timestamp(as_of)].sort_values("change_date", kind="stable")
+    latest = effective.drop_duplicates(["key", "status"], keep="last")
+    exits = latest[latest["change"] == "exit"]
+    adds = latest[latest["change"] == "add"]
+    pair = ["key", "status"]
+    kept = roster.merge(exits[pair], on=pair, how="left", indicator=True)
+    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    return pd.concat([kept, adds[kept.columns.intersection(adds.columns)]], ignore_index=True)
+
+
+def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_of: dt.date) -> Identities:
+    """Persons, their usable statuses, and the roster rows sent back for the cross-check."""
+    persons = build_persons(staged, kinds, as_of)
+    roster = _apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
+    if roster.empty:
+        empty = pd.DataFrame(columns=["key", "status", "source", "disability_grade"])
+        return Identities(persons, empty, pd.DataFrame())
+    roster = roster.reset_index(drop=True)
+    known = roster[["key"]].merge(
+        persons[["key", "name", "deceased", "moved_out", "status_date"]], on="key", how="left", indicator=True
+    )
+    problems = Problems(roster.index)
+    problems.add(known["_merge"] == "left_only", "NOT_IN_REGISTER")
+    problems.add(known["deceased"] == True, "DECEASED", known["status_date"].dt.strftime("%Y-%m-%d").fillna(""))  # noqa: E712
+    problems.add(known["moved_out"] == True, "MOVED_OUT")  # noqa: E712
+    mismatch = (known["_merge"] == "both") & (known["name"].fillna("") != roster["name"].str.strip())
+    problems.add(mismatch, "NAME_MISMATCH")
+    bad = problems.rejected.to_numpy()
+    rejected = roster.loc[bad].assign(reason_codes=problems.codes[bad], reason_text=problems.texts[bad])
+    usable = roster.loc[~bad]
+    if "disability_grade" not in usable:
+        usable = usable.assign(disability_grade=pd.array([pd.NA] * len(usable), dtype="Int64"))
+    memberships = usable[["key", "status", "source", "disability_grade"]].drop_duplicates(["key", "status", "source"])
+    return Identities(persons, memberships.reset_index(drop=True), rejected.reset_index(drop=True))

@@ -1,0 +1,243 @@
+"""The pipeline's stages as plain functions: the DAG tasks and ``yibao pipeline run`` call the same ones.
+
+Stages hand data to each other as published Parquet files under ``Settings.staging`` and as warehouse
+tables; each stage returns only counts (safe for XCom: no personal data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import zoneinfo
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yibao import bills as bills_mod
+from yibao import coverage as coverage_mod
+from yibao import policy as policy_mod
+from yibao import quality, storage, tax_exchange
+from yibao.identities import build_identities
+from yibao.landing import land
+from yibao.masking import mask_id_series
+from yibao.readers import FeedError, read_feed
+from yibao.settings import Settings
+from yibao.sources import load_sources
+from yibao.staging import stage
+
+log = logging.getLogger(__name__)
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """The campaign runs on Beijing time whatever the server's clock says."""
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def _feed_path(settings: Settings, feed: str) -> Path:
+    return settings.staging / "feeds" / f"{feed}.parquet"
+
+
+def _rejections_path(settings: Settings, name: str) -> Path:
+    return settings.staging / "rejections" / f"{name}.parquet"
+
+
+def _stage_path(settings: Settings, name: str) -> Path:
+    return settings.staging / f"{name}.parquet"
+
+
+def init(settings: Settings) -> None:
+    """Create the warehouse and exchange tables and the data folders (idempotent)."""
+    storage.init_db(storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url))
+    for folder in (settings.inbox, settings.landing, settings.staging, settings.outputs):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, stage_name: str, feed: str,
+                       rejected: pd.DataFrame) -> None:
+    """Replace this feed's rejections for one stage; only masked IDs go to the warehouse."""
+    table = storage.rejections
+    conn.execute(sa.delete(table).where(table.c.county == settings.county, table.c.feed == feed,
+                                        table.c.stage == stage_name))
+    if rejected.empty:
+        return
+    records = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "county": settings.county,
+            "stage": stage_name,
+            "feed": feed,
+            "file": rejected["_file"].astype("str"),
+            "row_no": rejected["_row"].astype("int64"),
+            "id_masked": mask_id_series(rejected["id_number"].astype("str")),
+            "town": rejected["town"].astype("str") if "town" in rejected else "",
+            "reason_codes": rejected["reason_codes"],
+            "reason_text": rejected["reason_text"],
+        }
+    )
+    conn.execute(sa.insert(table), records.to_dict("records"))
+
+
+def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
+    """Land, read, gate, stage and publish one department feed.
+
+    A feed with no drop keeps what it published before. A broken drop raises :class:`FeedError`
+    after recording the failure, so only this feed fails.
+    """
+    source = load_sources()[feed]
+    policy = policy_mod.load(settings.county)
+    landed = land(settings.inbox, source, settings.landing)
+    result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0}
+    if not landed:
+        return {**result, "status": "no_drop"}
+    warehouse = storage.engine(settings.warehouse_url)
+    load_row = {"run_id": run_id, "county": settings.county, "feed": feed, "files": len(landed),
+                "sha256": ",".join(f.sha256 for f in landed), "loaded_at": dt.datetime.now(dt.UTC)}
+    try:
+        frame = read_feed([(f.path, f.original) for f in landed], source)
+        quality.gate(frame, source)
+        staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
+                       resolve_labels=partial(policy_mod.resolve_labels, policy))
+    except FeedError as exc:
+        with warehouse.begin() as conn:
+            conn.execute(sa.insert(storage.feed_loads),
+                         {**load_row, "rows_read": 0, "rows_rejected": 0, "status": "failed", "error": str(exc)})
+        raise
+    storage.publish_parquet(staged.rows, _feed_path(settings, feed))
+    storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
+    result.update(rows_read=len(frame), **staged.counts)
+    with warehouse.begin() as conn:
+        _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
+        conn.execute(sa.insert(storage.feed_loads),
+                     {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok"})
+    return {**result, "status": "ok"}
+
+
+def _published_feeds(settings: Settings) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    sources = load_sources()
+    staged = {feed: pd.read_parquet(_feed_path(settings, feed)) for feed in sources if _feed_path(settings, feed).exists()}
+    return staged, {feed: sources[feed].kind for feed in staged}
+
+
+def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
+    staged, kinds = _published_feeds(settings)
+    found = build_identities(staged, kinds, as_of)
+    storage.publish_parquet(found.persons, _stage_path(settings, "persons"))
+    storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
+    warehouse = storage.engine(settings.warehouse_url)
+    with warehouse.begin() as conn:
+        for feed in (f for f, k in kinds.items() if k in ("roster", "roster_changes")):
+            rejected = found.rejected[found.rejected["source"] == feed] if len(found.rejected) else found.rejected
+            _record_rejections(conn, settings, run_id, "crosscheck", feed, rejected)
+    storage.publish_parquet(found.rejected, _rejections_path(settings, "_crosscheck"))
+    return {
+        "persons": len(found.persons),
+        "should_insure": int(found.persons["should_insure"].sum()),
+        "memberships": len(found.memberships),
+        "crosscheck_rejected": len(found.rejected),
+    }
+
+
+def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Apply the county's policy to everyone who should be insured here."""
+    policy = policy_mod.load(settings.county)
+    persons = pd.read_parquet(_stage_path(settings, "persons"))
+    memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    eligible = persons[persons["should_insure"]].reset_index(drop=True)
+    grade = memberships.dropna(subset=["disability_grade"]).groupby("key")["disability_grade"].min()
+    people = pd.DataFrame({"key": eligible["key"], "birth_date": eligible["birth_date"],
+                           "disability_grade": eligible["key"].map(grade).astype("Int64")})
+    decided = policy_mod.decide(policy, people, memberships[["key", "status", "source"]], as_of=as_of)
+    decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
+
+    def audit(frame: pd.DataFrame) -> None:
+        fund_total = frame[[f"fund_{f}_fen" for f in policy.funds]].sum(axis=1)
+        if not (fund_total == frame["subsidy_fen"]).all():
+            raise RuntimeError("资助金额与各资金来源合计不一致")
+
+    storage.publish_parquet(decided, _stage_path(settings, "decisions"), audit=audit)
+    assisted = decided[decided["subsidy_fen"] > 0]
+    return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
+
+
+def make_bills(settings: Settings, *, run_id: str) -> dict:
+    """Turn decisions into bills and record what changed since the last run, in one transaction."""
+    policy = policy_mod.load(settings.county)
+    decided = pd.read_parquet(_stage_path(settings, "decisions"))
+    current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
+    warehouse = storage.engine(settings.warehouse_url)
+    with warehouse.begin() as conn:
+        delta = bills_mod.diff_bills(current, bills_mod.previous_bills(conn, settings.county, policy.year))
+        counts = bills_mod.record_changes(conn, delta, settings.county, policy.year, run_id)
+    return {**counts, "bills": len(current)}
+
+
+def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
+    """Send new bill versions to the tax exchange (nothing when nothing changed)."""
+    policy = policy_mod.load(settings.county)
+    return tax_exchange.push(
+        storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url), settings.county,
+        policy.jurisdiction.region_code, policy.year, dict(policy.funds), dry_run=dry_run,
+    )
+
+
+def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
+    policy = policy_mod.load(settings.county)
+    persons = pd.read_parquet(_stage_path(settings, "persons"))
+    staged, kinds = _published_feeds(settings)
+    payments = [f for feed, f in staged.items() if kinds[feed] == "payments"]
+    paid = coverage_mod.paid_keys(pd.concat(payments, ignore_index=True) if payments else pd.DataFrame(),
+                                  policy.year, as_of)
+    report = coverage_mod.coverage_by_town(persons, paid, policy.jurisdiction)
+    table = storage.coverage_by_town
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        conn.execute(sa.delete(table).where(table.c.county == settings.county))
+        conn.execute(sa.insert(table), report.assign(county=settings.county, as_of=as_of, run_id=run_id)
+                     .astype({"task_population": "object"}).replace({pd.NA: None}).to_dict("records"))
+    storage.publish_parquet(report, _stage_path(settings, "coverage"))
+    totals = report[["should_insure", "paid", "gap"]].sum()
+    return {k: int(v) for k, v in totals.items()} | {"towns": len(report)}
+
+
+def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
+    """Every stage in one process, in DAG order; a failing feed is reported and the others go on."""
+    as_of = as_of or today()
+    run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    init(settings)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    feeds = {}
+    for feed in load_sources():
+        t0 = time.perf_counter()
+        try:
+            feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
+        except FeedError as exc:
+            feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
+        timings[f"ingest:{feed}"] = time.perf_counter() - t0
+    stages = {}
+    for name, fn in (
+        ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
+        ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
+        ("bills", partial(make_bills, settings, run_id=run_id)),
+        ("tax_push", partial(push_to_tax, settings)),
+        ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
+    ):
+        t0 = time.perf_counter()
+        stages[name] = fn()
+        timings[name] = time.perf_counter() - t0
+    return {
+        "county": settings.county,
+        "as_of": as_of.isoformat(),
+        "run_id": run_id,
+        "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
+        "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
+        "tax_push": stages["tax_push"],
+        "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
+        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
+        "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
+    }

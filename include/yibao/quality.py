@@ -1,0 +1,87 @@
+"""The Great Expectations gate: a whole feed is refused when it is clearly the wrong file or badly broken.
+
+Row-level problems are quarantined by :mod:`yibao.staging`; the gate catches what row checks cannot,
+such as a roster where a third of the IDs are invalid (wrong column, a file saved through Excel).
+Suites live in ``expectations/<feed kind>.json``. GX is imported here only, inside task bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from yibao.readers import FeedError
+from yibao.sources import Source
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+
+
+@dataclass
+class GateResult:
+    suite: str
+    evaluated: int
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+def suite_path(kind: str) -> Path:
+    return Path(os.environ.get("YIBAO_EXPECTATIONS_DIR") or EXPECTATIONS_DIR) / f"{kind}.json"
+
+
+def load_suite_config(kind: str) -> dict:
+    return json.loads(suite_path(kind).read_text(encoding="utf-8"))
+
+
+@cache
+def _batch_definition():
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    import yibao.gx_expectations  # noqa: F401  registers our custom expectations before any suite loads
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_pandas("yibao").add_dataframe_asset("feed")
+    return gx, asset.add_batch_definition_whole_dataframe("whole")
+
+
+def build_suite(kind: str):
+    """The suite for a feed kind; fails loudly if GX dropped an expectation it could not resolve."""
+    gx, _ = _batch_definition()
+    config = load_suite_config(kind)
+    suite = gx.ExpectationSuite(**config)
+    if len(suite.expectations) != len(config["expectations"]):
+        raise RuntimeError(f"期望集 {kind}: 加载了 {len(suite.expectations)} 条规则，配置中有 {len(config['expectations'])} 条")
+    return suite
+
+
+def gate(frame: pd.DataFrame, source: Source) -> GateResult:
+    """Validate a feed's rows (as read) against its kind's suite; raise :class:`FeedError` on failure.
+
+    Messages name the rule and the share of bad rows, never the values (they may be ID numbers).
+    """
+    _, batch_definition = _batch_definition()
+    suite = build_suite(source.kind)
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
+    outcome = GateResult(suite.name, len(result.results))
+    for r in result.results:
+        if not r.success:
+            kwargs = r.expectation_config.kwargs
+            column = kwargs.get("column")
+            header = source.header(column) if column in source.columns else column
+            share = r.result.get("unexpected_percent")
+            detail = f"，不合格比例 {share:.1f}%" if isinstance(share, (int, float)) else ""
+            note = (r.expectation_config.meta or {}).get("说明", r.expectation_config.type)
+            outcome.failures.append(f"{header or '整表'}：{note}{detail}")
+    if outcome.failures:
+        raise FeedError(f"{source.department}{source.title} 未通过数据质量检查：" + "；".join(outcome.failures))
+    return outcome

@@ -1,0 +1,72 @@
+"""Row-level rejection reasons other than the ID number's own (those live in :mod:`yibao.ids`).
+
+Every rejected row carries stable codes (for machines and reports) and a Chinese sentence the
+department clerk can act on. :class:`Problems` gathers them column-wise, without row loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Reason:
+    message: str  # what is wrong, in the clerk's words
+    hint: str  # what to do about it
+
+
+ROW_REASONS: dict[str, Reason] = {
+    "NAME_EMPTY": Reason("姓名为空", "请补填姓名"),
+    "LABEL_EMPTY": Reason("人员类别为空", "请按模板注明人员类别"),
+    "LABEL_UNKNOWN": Reason("人员类别无法识别", "请使用通知规定的人员类别名称"),
+    "LABEL_NOT_FOR_DEPT": Reason("该人员类别不由本部门认定", "请由负责认定的部门报送"),
+    "DUPLICATE_ROW": Reason("重复记录（同一人同一类别已在本名单中出现）", "请删除重复行"),
+    "CHANGE_TYPE_BAD": Reason("动态调整类型应为“新增”或“退出”", "请更正动态调整类型"),
+    "DATE_BAD": Reason("日期无法识别", "请按“年-月-日”填写，例如 2023-10-08"),
+    "AMOUNT_BAD": Reason("缴费金额无法识别", "请填写以元为单位、最多两位小数的金额"),
+    "YEAR_BAD": Reason("缴费年度无法识别", "请填写四位年度，例如 2024"),
+    "GRADE_BAD": Reason("残疾等级无法识别", "请填写一级至四级"),
+    "NOT_IN_REGISTER": Reason("户籍和居住证信息中均无此人", "请核实身份证号码和姓名"),
+    "DECEASED": Reason("户籍状态为死亡", "请核实并作退出处理"),
+    "MOVED_OUT": Reason("户籍已迁出本县", "请核实并作退出处理"),
+    "NAME_MISMATCH": Reason("姓名与户籍登记不一致", "请核实姓名和身份证号码"),
+}
+
+
+class Problems:
+    """Accumulates (mask, code, text) over a frame and renders codes and messages per row."""
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+        self.codes = pd.Series("", index=index, dtype="str")
+        self.texts = pd.Series("", index=index, dtype="str")
+
+    def add(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
+        """Mark rows where ``mask`` holds with ``code``; ``detail`` extends the standard message."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        reason = ROW_REASONS[code]
+        text = pd.Series(reason.message, index=self.index, dtype="str")
+        if isinstance(detail, pd.Series) or detail:
+            text = text + "：" + detail
+        text = text + "，" + reason.hint
+        self._append(mask, code, text)
+
+    def add_rendered(self, mask: pd.Series, codes: pd.Series, texts: pd.Series) -> None:
+        """Add problems whose codes and messages were already rendered (e.g. by the ID check)."""
+        mask = mask.fillna(False).astype(bool) & (codes != "")
+        self._append(mask, codes, texts)
+
+    def _append(self, mask: pd.Series, code: str | pd.Series, text: pd.Series) -> None:
+        first = self.codes == ""
+        sep_code = pd.Series(",", index=self.index, dtype="str").where(~first, "")
+        sep_text = pd.Series("；", index=self.index, dtype="str").where(~first, "")
+        self.codes = self.codes.where(~mask, self.codes + sep_code + code)
+        self.texts = self.texts.where(~mask, self.texts + sep_text + text)
+
+    @property
+    def rejected(self) -> pd.Series:
+        return self.codes != ""

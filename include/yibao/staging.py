@@ -1,0 +1,188 @@
+"""Staging: one feed's rows → canonical typed columns, with every unusable row quarantined and explained.
+
+Nothing is dropped silently: each input row ends up either in the staged table or in the rejections
+with reason codes and a Chinese message for the department that sent it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from yibao import ids
+from yibao.reasons import Problems
+from yibao.sources import Source
+
+LABEL_SEPARATORS = r"[、;；,，/]"
+GRADES = {"1": 1, "一": 1, "一级": 1, "2": 2, "二": 2, "二级": 2, "3": 3, "三": 3, "三级": 3, "4": 4, "四": 4, "四级": 4}
+CHANGE_TYPES = {"新增": "add", "增加": "add", "退出": "exit", "减少": "exit"}
+
+
+@dataclass
+class Staged:
+    rows: pd.DataFrame  # accepted rows, canonical typed columns + key
+    rejected: pd.DataFrame  # rejected rows as read, with reason_codes / reason_text
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"rows_staged": len(self.rows), "rows_rejected": len(self.rejected)}
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates as clerks write them (2023-10-08, 2023/10/8, 2023.10.08, 20231008) → datetime64; bad → NaT."""
+    text = values.astype("str").str.strip().str.replace(r"[/.年月]", "-", regex=True).str.rstrip("日")
+    compact = text.str.fullmatch(r"\d{8}")
+    text = text.where(~compact, text.str.slice(0, 4) + "-" + text.str.slice(4, 6) + "-" + text.str.slice(6, 8))
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def parse_fen(values: pd.Series) -> pd.Series:
+    """Yuan text with at most two decimals → integer fen (exact, no floats); anything else → <NA>.
+
+    >>> parse_fen(pd.Series(["380", "380.00", "38.5", "1,020.00", "abc", "1.234"])).tolist()
+    [38000, 38000, 3850, 102000, <NA>, <NA>]
+    """
+    parts = values.astype("str").str.strip().str.replace(",", "", regex=False).str.extract(r"^(\d{1,9})(?:\.(\d{1,2}))?$")
+    yuan = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
+    cents = pd.to_numeric(parts[1].fillna("").str.ljust(2, "0").replace("", "00"), errors="coerce").astype("Int64")
+    return (yuan * 100 + cents).astype("Int64")
+
+
+def _check_ids(frame: pd.DataFrame, problems: Problems, as_of: dt.date, home_region: str | None) -> pd.DataFrame:
+    checked = ids.check(frame["id_number"], as_of=as_of, home_region=home_region)
+    described = ids.describe(checked)
+    problems.add_rendered(~checked["valid"], described["reason_codes"], described["reason_text"])
+    return checked
+
+
+def stage(
+    frame: pd.DataFrame,
+    source: Source,
+    *,
+    as_of: dt.date,
+    home_region: str | None,
+    resolve_labels: Callable[[pd.Series], pd.Series],
+) -> Staged:
+    """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`)."""
+    frame = frame.reset_index(drop=True)
+    problems = Problems(frame.index)
+    checked = _check_ids(frame, problems, as_of, home_region)
+    out = pd.DataFrame(
+        {
+            "key": checked["key"].astype("int64"),
+            "id_number": checked["normalized"],
+            "birth_date": checked["birth_date"],
+            "sex": checked["sex"],
+            "name": frame["name"].astype("str") if "name" in frame else pd.Series("", index=frame.index, dtype="str"),
+        }
+    )
+    for col in ("town", "village"):
+        out[col] = frame[col].astype("str") if col in frame else ""
+    if "name" in source.required:
+        problems.add(out["name"].str.strip() == "", "NAME_EMPTY")
+
+    out["_file"] = frame["_file"].to_numpy()
+    out["_row"] = frame["_row"].to_numpy()
+    out["_src"] = frame.index
+    out = _TYPERS[source.kind](frame, out, source, problems, resolve_labels)
+
+    # Rosters hold one row per (person, status); ``_src`` ties each back to the department's row.
+    accepted = ~out["_src"].map(problems.rejected).to_numpy()
+    keep = out.loc[accepted].drop(columns=["_src"]).reset_index(drop=True)
+    bad_rows = problems.rejected.to_numpy()
+    rejected = frame.loc[bad_rows].copy()
+    rejected["reason_codes"] = problems.codes[bad_rows].to_numpy()
+    rejected["reason_text"] = problems.texts[bad_rows].to_numpy()
+    rejected.insert(0, "feed", source.id)
+    return Staged(keep, rejected.reset_index(drop=True))
+
+
+def _roster(frame, out, source, problems, resolve_labels):
+    """One row per (person, status); unknown labels and duplicates are quarantined."""
+    labels = frame["category"].astype("str").str.strip()
+    problems.add(labels == "", "LABEL_EMPTY")
+    exploded = labels.str.split(LABEL_SEPARATORS, regex=True).explode()
+    exploded = exploded[exploded.str.strip() != ""].str.strip()
+    status = resolve_labels(exploded)
+    unknown = status.isna()
+    if unknown.any():
+        bad = exploded[unknown].groupby(level=0).agg("、".join)
+        problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", ("“" + bad + "”").reindex(frame.index, fill_value=""))
+    if source.statuses:
+        foreign = status.notna() & ~status.isin(list(source.statuses))
+        if foreign.any():
+            bad = status[foreign].groupby(level=0).agg("、".join)
+            problems.add(frame.index.isin(bad.index), "LABEL_NOT_FOR_DEPT", bad.reindex(frame.index, fill_value=""))
+    rows = out.loc[exploded.index].copy()
+    rows["label"] = exploded.to_numpy()
+    rows["status"] = status.astype("str").to_numpy()
+    rows["source"] = source.id
+    if "disability_grade" in frame:
+        grade_text = frame["disability_grade"].astype("str").str.strip()
+        grade = grade_text.map(GRADES).astype("Int64")
+        problems.add((grade_text != "") & grade.isna(), "GRADE_BAD", "“" + grade_text + "”")
+        rows["disability_grade"] = grade.loc[exploded.index].to_numpy()
+    if source.kind == "roster_changes":
+        change_text = frame["change_type"].astype("str").str.strip()
+        change = change_text.map(CHANGE_TYPES)
+        problems.add(change.isna(), "CHANGE_TYPE_BAD", "“" + change_text + "”")
+        when = parse_dates(frame["change_date"])
+        problems.add(when.isna(), "DATE_BAD", "动态调整时间“" + frame["change_date"].astype("str") + "”")
+        rows["change"] = change.loc[exploded.index].to_numpy()
+        rows["change_date"] = when.loc[exploded.index].to_numpy()
+    else:
+        first = ~rows.duplicated(["key", "status"]) | rows["key"].lt(0)
+        dup_src = rows.loc[~first, "_src"].unique()
+        problems.add(pd.Series(frame.index.isin(dup_src), index=frame.index), "DUPLICATE_ROW")
+    return rows.reset_index(drop=True)
+
+
+def _register(frame, out, source, problems, resolve_labels):
+    out["household_id"] = frame["household_id"].astype("str")
+    out["relation"] = frame["relation"].astype("str")
+    status = frame["register_status"].astype("str").str.strip()
+    out["deceased"] = status.str.contains("死亡").to_numpy()
+    out["moved_out"] = status.str.contains("迁出").to_numpy()
+    out["status_date"] = parse_dates(frame["status_date"]).to_numpy()
+    problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
+    return out
+
+
+def _residence(frame, out, source, problems, resolve_labels):
+    until = parse_dates(frame["permit_valid_until"])
+    out["permit_valid_until"] = until.to_numpy()
+    problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
+    return out
+
+
+def _payments(frame, out, source, problems, resolve_labels):
+    fen = parse_fen(frame["paid_amount"])
+    problems.add(fen.isna(), "AMOUNT_BAD", "“" + frame["paid_amount"].astype("str") + "”")
+    year = pd.to_numeric(frame["paid_year"].astype("str").str.strip(), errors="coerce").astype("Int64")
+    problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", "“" + frame["paid_year"].astype("str") + "”")
+    when = parse_dates(frame["paid_date"])
+    problems.add(when.isna(), "DATE_BAD", "缴费日期“" + frame["paid_date"].astype("str") + "”")
+    out["paid_fen"] = fen.to_numpy()
+    out["paid_year"] = year.to_numpy()
+    out["paid_date"] = when.to_numpy()
+    out["channel"] = frame["channel"].astype("str").to_numpy() if "channel" in frame else ""
+    return out
+
+
+def _insured(frame, out, source, problems, resolve_labels):
+    problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
+    return out
+
+
+_TYPERS = {
+    "roster": _roster,
+    "roster_changes": _roster,
+    "register": _register,
+    "residence": _residence,
+    "payments": _payments,
+    "employee_insured": _insured,
+    "insured_elsewhere": _insured,
+}

@@ -1,0 +1,25 @@
+# Environment shared by `make run`, the end-to-end test and anyone who wants the `airflow` CLI
+# against the local instance: `source scripts/airflow_env.sh`.
+# Every variable keeps a value already set by the caller, so tests and operators can redirect
+# AIRFLOW_HOME / YIBAO_HOME / ports without editing this file.
+
+YIBAO_PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$YIBAO_PROJECT/.venv/bin:$PATH"   # standalone spawns `airflow` sub-processes by name
+
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$YIBAO_PROJECT/airflow_home}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$YIBAO_PROJECT/dags}"
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$YIBAO_PROJECT/plugins}"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json"
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"   # the demo login must not face the network
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export AIRFLOW__API__BASE_URL="http://localhost:$AIRFLOW__API__PORT"
+export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="${AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT:-8793}"
+export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="${AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT:-8794}"
+
+export YIBAO_HOME="${YIBAO_HOME:-$YIBAO_PROJECT/data}"
+export YIBAO_COUNTY="${YIBAO_COUNTY:-wenxi-2024}"

@@ -1,0 +1,72 @@
+"""Shared fixtures: every warehouse test runs on SQLite and on the PostgreSQL of this machine.
+
+PostgreSQL gets a fresh database per test session (per xdist worker), dropped at the end. Set
+``YIBAO_TEST_PG_ADMIN`` to point elsewhere; an unreachable PostgreSQL fails the run (it is not skipped).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from yibao import storage
+from yibao.settings import Settings
+
+PG_ADMIN = os.environ.get("YIBAO_TEST_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    name = f"yibao_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_ADMIN} is not reachable: {exc.orig}")
+    url = sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_urls(request, tmp_path) -> tuple[str, str]:
+    """(warehouse URL, tax exchange URL) on the backend named by the parameter."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.db'}", f"sqlite:///{tmp_path / 'exchange.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url, url
+    engine = sa.create_engine(url)
+    storage.metadata.drop_all(engine)
+    storage.exchange_metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(db_urls, tmp_path) -> Settings:
+    """Settings for one county in a temporary home, on the parametrized backend."""
+    home = tmp_path / "home"
+    base = Settings.from_env("wenxi-2024")
+    return dataclasses.replace(
+        base, home=home, warehouse_url=db_urls[0], tax_exchange_url=db_urls[1], inbox=home / "inbox" / "wenxi-2024"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the developer's data folder or databases by accident."""
+    monkeypatch.setenv("YIBAO_HOME", str(tmp_path / "env-home"))
+    for var in ("YIBAO_WAREHOUSE_URL", "YIBAO_TAX_EXCHANGE_URL", "YIBAO_COUNTY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]

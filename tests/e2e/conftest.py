@@ -1,0 +1,98 @@
+"""`scripts/run_standalone.sh` (the README's `make run`) started for real, on free localhost ports,
+with its own AIRFLOW_HOME and YIBAO_HOME under the test's tmp dir, and stopped afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+E2E_PEOPLE = "3000"
+
+
+@dataclass(frozen=True)
+class Standalone:
+    api: httpx.Client  # logged in as admin
+    log: Path  # everything standalone printed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def log_tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the whole process group (standalone and every component it spawned), then SIGKILL."""
+    for sig, grace in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                process.wait()
+                return
+            process.poll()  # reap the group leader so the group can empty
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def standalone(tmp_path):
+    """A running standalone Airflow, logged in; the instance dies with the test."""
+    ports = {
+        "AIRFLOW__API__PORT": free_port(),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": free_port(),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": free_port(),
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "YIBAO_"))}
+    env.update({key: str(port) for key, port in ports.items()})
+    env.update(AIRFLOW_HOME=str(tmp_path / "airflow_home"), YIBAO_HOME=str(tmp_path / "data"), PEOPLE=E2E_PEOPLE)
+    log = tmp_path / "standalone.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(PROJECT / "scripts" / "run_standalone.sh")], env=env, stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base_url = f"http://localhost:{ports['AIRFLOW__API__PORT']}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert process.poll() is None, f"run_standalone.sh exited early:\n{log_tail(log)}"
+            assert time.monotonic() < deadline, f"api-server not healthy after 300 s:\n{log_tail(log)}"
+            try:
+                if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(2)
+        passwords = json.loads((tmp_path / "airflow_home" / "simple_auth_manager_passwords.json").read_text())
+        token = httpx.post(
+            f"{base_url}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=10
+        ).raise_for_status().json()["access_token"]
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+            yield Standalone(api, log)
+    finally:
+        stop(process)
+        assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"

@@ -1,0 +1,90 @@
+"""Reading drops in the departments' own layouts: title rows, encodings, Excel damage, bad files."""
+
+from __future__ import annotations
+
+import pytest
+import xlsxwriter
+
+from yibao.readers import FeedError, read_drop
+from yibao.sources import load_sources
+
+ROSTER_HEADER = ["序号", "乡镇（街道）", "村（社区）", "姓名（务必正确）", "身份证号码（务必正确）", "人员类别"]
+
+
+def write_roster_xlsx(path, rows, numeric_id_row=None):
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_string(0, 0, "闻喜县民政局 2023年11月 困难人口总名单")
+    ws.write_string(1, 0, "单位名称（盖章）：闻喜县民政局")
+    ws.write_string(2, 0, "2023 年 11 月 20 日")
+    for c, h in enumerate(ROSTER_HEADER):
+        ws.write_string(3, c, h)
+    for r, row in enumerate(rows, start=4):
+        for c, v in enumerate(row):
+            if c == 4 and r - 4 == numeric_id_row:
+                ws.write_number(r, c, float(v))
+            else:
+                ws.write_string(r, c, v)
+    wb.close()
+
+
+def test_xlsx_title_rows_are_skipped_and_rows_numbered_like_the_template(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [
+        ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+        ["2", "桐城镇", "东街村", "李四", "14082319800101123X", "城镇低保家庭成员"],
+    ])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["id_number"].tolist() == ["140823194001011239", "14082319800101123X"]
+    assert frame["category"].tolist() == ["农村特困供养人员", "城镇低保家庭成员"]
+    assert frame["_row"].tolist() == [1, 2]
+    assert set(frame["_file"]) == {"民政/总名单.xlsx"}
+
+
+def test_an_id_stored_as_a_number_is_shown_as_excel_shows_it_not_as_wrong_digits(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [["1", "桐城镇", "东街村", "张三", "370481198001011234", "低保"]], numeric_id_row=0)
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"])
+    assert frame.loc[0, "id_number"] == "3.70481E+17"
+
+
+def test_gb18030_csv_keeps_names_outside_gbk(tmp_path):
+    source = load_sources()["canlian"]
+    text = "乡镇（街道）,村（社区）,姓名,身份证号码,人员类别,残疾等级,残疾类别\n桐城镇,东街村,𠮷祥,140823194001011239,残疾人,二级,肢体\n"
+    path = tmp_path / "残联.csv"
+    path.write_bytes(text.encode("gb18030"))
+    frame = read_drop(path, source)
+    assert frame.loc[0, "name"] == "𠮷祥"
+    assert frame.loc[0, "disability_grade"] == "二级"
+
+
+def test_utf8_bom_and_header_variants_are_accepted(tmp_path):
+    source = load_sources()["tuiyi"]
+    path = tmp_path / "优抚.csv"
+    path.write_bytes("\ufeff乡镇,姓名,身份证号码,人员类别\n桐城镇,王五,140823194001011239,抚恤定补优抚对象\n".encode())
+    frame = read_drop(path, source)
+    assert frame.loc[0, "category"] == "抚恤定补优抚对象"
+    assert frame.loc[0, "town"] == "桐城镇"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "空文件"),
+        ("姓名,人员类别\n张三,低保\n".encode(), "缺少必填列"),
+        ("姓名,身份证号码,人员类别\n".encode(), "没有数据行"),
+        (b"\xff\xfe\xff\xfe\x00\x81", "无法识别编码"),
+    ],
+)
+def test_bad_files_fail_with_one_clear_chinese_message(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(FeedError, match=message):
+        read_drop(path, load_sources()["weijian"], "卫健/bad.csv")
+
+
+def test_a_file_that_is_not_xlsx_fails_clearly(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    path.write_text("not a workbook")
+    with pytest.raises(FeedError, match="不是有效的 Excel"):
+        read_drop(path, load_sources()["minzheng_zongmingdan"])
