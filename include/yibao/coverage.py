@@ -10,10 +10,13 @@ from yibao.jurisdiction import Jurisdiction
 
 
 def paid_keys(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.Index:
-    """People with a payment for the campaign ``year`` dated on or before ``as_of``."""
+    """People with a payment record for the campaign ``year`` dated on or before ``as_of``.
+
+    A fully subsidized person's record (特殊缴费单据) carries 0.00 yuan personal payment and still counts.
+    """
     if payments.empty:
         return pd.Index([], dtype="int64")
-    ok = (payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of)) & (payments["paid_fen"] > 0)
+    ok = (payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))
     return pd.Index(payments.loc[ok.fillna(False), "key"].unique())
 
 

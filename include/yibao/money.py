@@ -1,21 +1,34 @@
-"""Money leaves the system as exact yuan with two decimals; inside it is integer fen."""
+"""Money: integer fen inside the system, exact yuan (Decimal, two decimals) wherever it leaves it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-CENT = Decimal("0.01")
+FEN = Decimal("0.01")
+
+
+def to_fen(yuan: Decimal) -> int:
+    """Exact yuan (at most two decimals) to integer fen.
+
+    >>> to_fen(Decimal("380")), to_fen(Decimal("0.5"))
+    (38000, 50)
+    """
+    return int((yuan / FEN).to_integral_exact())
 
 
 def fen_to_yuan(fen: int) -> Decimal:
-    """>>> fen_to_yuan(11400), fen_to_yuan(-5)
+    """Integer fen as exact yuan for what leaves the system (exchange tables, reports).
+
+    >>> fen_to_yuan(11400), fen_to_yuan(-5)
     (Decimal('114.00'), Decimal('-0.05'))
     """
-    return (Decimal(int(fen)) / 100).quantize(CENT)
+    return (Decimal(int(fen)) * FEN).quantize(FEN)
 
 
-def yuan_text(fen: int) -> str:
-    """>>> yuan_text(38000)
-    '380.00'
+def yuan(fen: int) -> str:
+    """Integer fen as a yuan string with two decimals.
+
+    >>> yuan(19000), yuan(-5), yuan(0)
+    ('190.00', '-0.05', '0.00')
     """
     return str(fen_to_yuan(fen))

@@ -62,7 +62,7 @@ def excel_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _xlsx_rows(path: Path, name: str) -> list[list[str]]:
+def xlsx_rows(path: Path, name: str) -> list[list[str]]:
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         return [[excel_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
@@ -87,7 +87,7 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     """
     name = name or path.name
     if source.format == "xlsx":
-        rows = _xlsx_rows(path, name)
+        rows = xlsx_rows(path, name)
     else:
         data = csv_as_utf8(path.read_bytes(), name)
         rows = None

@@ -45,7 +45,7 @@ class Problems:
 
     def add(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
         """Mark rows where ``mask`` holds with ``code``; ``detail`` extends the standard message."""
-        mask = mask.fillna(False).astype(bool)
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
         if not mask.any():
             return
         reason = ROW_REASONS[code]

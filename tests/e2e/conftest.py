@@ -24,6 +24,13 @@ class Standalone:
     api: httpx.Client  # logged in as admin
     log: Path  # everything standalone printed
 
+    def log_tail(self) -> str:
+        return tail(self.log)
+
+
+def tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -34,10 +41,6 @@ def free_port() -> int:
 def port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def log_tail(log: Path, lines: int = 60) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -79,8 +82,8 @@ def standalone(tmp_path):
     try:
         deadline = time.monotonic() + 300
         while True:
-            assert process.poll() is None, f"run_standalone.sh exited early:\n{log_tail(log)}"
-            assert time.monotonic() < deadline, f"api-server not healthy after 300 s:\n{log_tail(log)}"
+            assert process.poll() is None, f"run_standalone.sh exited early:\n{tail(log)}"
+            assert time.monotonic() < deadline, f"api-server not healthy after 300 s:\n{tail(log)}"
             try:
                 if httpx.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200:
                     break

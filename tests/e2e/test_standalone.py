@@ -8,8 +8,6 @@ from datetime import datetime
 
 import pytest
 
-from .conftest import log_tail
-
 pytestmark = pytest.mark.slow
 
 PIPELINE = ("yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage")
@@ -33,7 +31,7 @@ def test_the_first_daily_run_goes_through_to_coverage(standalone):
     while True:
         runs = {dag_id: latest_run(api, dag_id) for dag_id in PIPELINE}
         failed = {dag_id: failed_tasks(api, run) for dag_id, run in runs.items() if run and run["state"] == "failed"}
-        assert failed == {}, f"failed tasks: {failed}\n{log_tail(standalone.log)}"
+        assert failed == {}, f"failed tasks: {failed}\n{standalone.log_tail()}"
         ingest, coverage = runs["yibao_ingest"], runs["yibao_coverage"]
         if (
             ingest and ingest["state"] == "success"

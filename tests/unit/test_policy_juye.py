@@ -53,12 +53,14 @@ def test_timing_rules():
     assert POLICY.collection_window == (dt.date(2023, 9, 1), dt.date(2023, 12, 31))
     # 一（四）“补缴设有医疗待遇享受等待期” — no length given: unknown, not invented.
     late = POLICY.late_payment
-    assert not late.waiting.known and late.waiting.text == "设有等待期，通知未载明时长"
+    assert not late.waiting.known and late.waiting.text == "通知未载明时长"
     assert late.waiting.ends(pd.Series(pd.to_datetime(["2024-02-01"]))).isna().all()
     # “普通居民在集中征缴期结束后缴费的，缴纳个人部分”
     assert late.amount_fen == 38000
     # “新生儿出生6个月以内…自出生之日起享受…；出生超过6个月的，按照普通居民…执行”
     assert (POLICY.newborn.within_months, POLICY.newborn.covered_from, POLICY.newborn.after) == (6, "birth", "ordinary")
+    born = pd.Series(pd.to_datetime(["2024-02-10", "2024-02-10"]))
+    assert POLICY.newborn.in_time(born, pd.Series(pd.to_datetime(["2024-08-10", "2024-08-11"]))).tolist() == [True, False]
     # “对特困人员、孤儿、低保对象、防止返贫监测帮扶对象…不设置待遇享受等待期”
     assert set(POLICY.no_waiting.statuses) == {"特困人员", "孤儿", "低保对象", "防止返贫监测帮扶对象"}
     # 二 “待遇享受期（参保年度的1月1日）开始前…死亡的；…参加职工医疗保险的；…统筹区外参加基本医疗保险的”

@@ -1,6 +1,7 @@
 """Rules-file loading: precise errors for mistakes, and next year's or another county's rules as data only."""
 
 import copy
+import datetime as dt
 
 import pandas as pd
 import pytest
@@ -124,3 +125,12 @@ def test_rounding_is_declared_in_the_file(tmp_path, rounding, quantum, fen):
     data["money"] = {"rounding": rounding, "quantum": quantum}
     policy = load(write(tmp_path, data))
     assert next(c for c in policy.categories if c.id == "dibao").subsidy_fen == fen
+
+
+def test_age_on_as_of_measures_ages_on_the_decision_date(tmp_path):
+    # 闻喜 二（八） 低收入家庭六十周岁以上: born 1964-03-01 is 59 on 2024-01-01 but 60 on 2024-06-01.
+    persons = pd.DataFrame({"key": [1], "birth_date": pd.to_datetime(["1964-03-01"])})
+    memberships = pd.DataFrame({"key": [1], "status": ["低收入家庭成员"]})
+    on_as_of = load(write(tmp_path, mutated(_set(["age_on"], "as_of"))))
+    assert decide(on_as_of, persons, memberships, dt.date(2024, 6, 1)).iloc[0]["subsidy_fen"] == 19000
+    assert decide(load("wenxi-2024"), persons, memberships, dt.date(2024, 6, 1)).iloc[0]["subsidy_fen"] == 0

@@ -18,7 +18,7 @@ from yibao.masking import mask_id
 from yibao.policy import Policy, decide, explain, load, resolve_labels, split_labels
 from yibao.policy.explain import LATE_PAYS
 from yibao.policy.loader import REFUND_CASES
-from yibao.policy.money import yuan
+from yibao.money import yuan
 
 ID_COLUMN, LABEL_COLUMN = "身份证号码", "人员类别"
 GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}

@@ -80,8 +80,22 @@ def neighbours(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(idx), np.concatenate(new), np.concatenate(rule)
 
 
-def _text(series: pd.Series) -> pd.Series:
-    return series.astype(STRING).str.strip().replace("", pd.NA)
+def _text(series: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Stripped text of ``series`` at positional ``rows`` (object array, None when missing or blank)."""
+    picked = series.iloc[rows].astype(STRING).str.strip().replace("", pd.NA)
+    return picked.astype(object).where(picked.notna(), None).to_numpy()
+
+
+def _register_matches(cand_keys: np.ndarray, reg_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (candidate index, register row) pairs with equal keys: one sort of the register, two searches."""
+    order = np.argsort(reg_keys, kind="stable")
+    ordered = reg_keys[order]
+    left = np.searchsorted(ordered, cand_keys, side="left")
+    hits = np.searchsorted(ordered, cand_keys, side="right") - left
+    cand = np.repeat(np.arange(len(cand_keys)), hits)
+    first = np.repeat(left, hits)
+    within = np.arange(len(cand)) - np.repeat(np.cumsum(hits) - hits, hits)
+    return cand, order[first + within]
 
 
 def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
@@ -89,24 +103,20 @@ def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame) -> pd.DataFra
     written = check(bad["id_number"])["key"].to_numpy()
     rows = np.flatnonzero(written >= 0)
     which, cand_keys, rules = neighbours(written[rows])
+    matched, reg_rows = _register_matches(cand_keys, to_key(register["id_number"]))
+    bad_rows = rows[which[matched]]
 
-    reg_keys = to_key(register["id_number"])
-    hit = np.isin(cand_keys, reg_keys[reg_keys >= 0])
-    cand = pd.DataFrame({"row": rows[which[hit]], "key": cand_keys[hit], "rule": rules[hit]})
-    people = pd.DataFrame({"key": reg_keys, "reg_name": _text(register["name"]).array})
+    # Same person means same name, and same town / village wherever the roster gives one.
+    names = _text(bad["name"], bad_rows)
+    fits = ~pd.isna(names) & (names == _text(register["name"], reg_rows))
     for column in ("town", "village"):
         if column in bad.columns and column in register.columns:
-            people[f"reg_{column}"] = _text(register[column]).array
-    cand = cand.merge(people[people["key"].isin(cand["key"])], on="key")
-
-    wanted = pd.DataFrame({"name": _text(bad["name"]).array}).iloc[cand["row"]].reset_index(drop=True)
-    fits = (wanted["name"] == cand["reg_name"]).fillna(False).to_numpy(dtype=bool)
-    for column in ("town", "village"):
-        if f"reg_{column}" in cand.columns:
-            given = _text(bad[column]).array.take(cand["row"].to_numpy())
-            same = pd.Series(given == cand[f"reg_{column}"].array).fillna(False).to_numpy(dtype=bool)
-            fits &= pd.isna(given) | same
-    cand = cand[fits].drop_duplicates(["row", "key"])
+            given = _text(bad[column], bad_rows)
+            fits &= pd.isna(given) | (given == _text(register[column], reg_rows))
+    cand = pd.DataFrame(
+        {"row": bad_rows[fits], "key": cand_keys[matched][fits], "rule": rules[matched][fits]}
+    )
+    cand = cand.drop_duplicates(["row", "key"])
 
     counts = np.bincount(cand["row"].to_numpy(), minlength=len(bad))
     unique = cand[counts[cand["row"].to_numpy()] == 1]
@@ -115,6 +125,10 @@ def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame) -> pd.DataFra
     rule = pd.array([pd.NA] * len(bad), dtype=STRING)
     rule[unique["row"].to_numpy()] = RULES[unique["rule"].to_numpy()]
     return pd.DataFrame(
-        {"suggested_id": from_key(suggested).array, "candidates": counts.astype(np.int64), "suggestion_rule": rule},
+        {
+            "suggested_id": from_key(suggested).array,
+            "candidates": counts.astype(np.int64),
+            "suggestion_rule": rule,
+        },
         index=bad.index,
     )

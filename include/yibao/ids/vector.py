@@ -22,16 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yibao.errors import UserError
 from yibao.ids.matrix import (
-    STRING,
     WIDTH,
     ascii_matrix,
     body_numbers,
     byte_lengths,
-    check_chars,
     check_value,
     digit_values,
-    strings_from_matrix,
     text_array,
     weighted_sum,
 )
@@ -41,7 +39,7 @@ from yibao.ids.regions import UNKNOWN, region_table
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 #: Oldest plausible age; a birth date before this many years ago is a typo, not a person.
 MAX_AGE = 120
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int8)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 _SEX = pa.array(["女", "男"], type=pa.large_string())
 _CHECK_ORDER = "0123456789X"
 _CHECK_CHARS = pa.array(list(_CHECK_ORDER), type=pa.large_string())
@@ -112,19 +110,25 @@ def _normalize_dirty(raw: pa.LargeStringArray) -> tuple[pa.LargeStringArray, np.
 
 
 def _birth_dates(vt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(year, datetime64[D] birth date or NaT, calendar-valid flag) from digits 7–14."""
+    """(year, datetime64[D] birth date or NaT, calendar-valid flag) from digits 7–14.
+
+    Days since 1970 come from integer civil-calendar arithmetic (March-based years, 400-year eras),
+    which is several times faster than casting through datetime64[M].
+    """
     d = vt[6:14].astype(np.int32)
     year = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]
     month = d[4] * 10 + d[5]
     day = d[6] * 10 + d[7]
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
-    safe_month = np.where(month_ok, month, 1)
-    days = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
-    ok = month_ok & (day >= 1) & (day <= days)
-    months = ((year - 1970) * 12 + safe_month - 1).astype("datetime64[M]")
-    dates = months.astype("datetime64[D]") + np.where(ok, day - 1, 0).astype("timedelta64[D]")
-    return year, np.where(ok, dates, np.datetime64("NaT")), ok
+    month = np.where(month_ok, month, 1)
+    ok = month_ok & (day >= 1) & (day <= _DAYS_IN_MONTH[month] + ((month == 2) & leap))
+    y = year - (month <= 2)
+    era = y // 400
+    year_of_era = y - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + np.where(ok, day, 1) - 1
+    days = era * 146097 + year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year - 719468
+    return year, np.where(ok, days.astype("datetime64[D]"), np.datetime64("NaT")), ok
 
 
 def _region_codes(vt: np.ndarray) -> np.ndarray:
@@ -137,7 +141,7 @@ def _region_codes(vt: np.ndarray) -> np.ndarray:
 def _home_prefix_mismatch(codes: np.ndarray, home_region: str) -> np.ndarray:
     home = home_region.strip()
     if not (home.isdigit() and 1 <= len(home) <= 6):
-        raise ValueError("home_region must be 1–6 digits of a region code")
+        raise UserError(f"本县地址码应为1～6位数字（home region must be 1–6 digits），收到“{home}”")
     return codes // 10 ** (6 - len(home)) != int(home)
 
 
@@ -149,10 +153,16 @@ def _years_before(day: dt.date, years: int) -> np.datetime64:
     return np.datetime64(earlier, "D")
 
 
-def check(
-    values: pd.Series, as_of: dt.date | None = None, home_region: str | None = None
-) -> pd.DataFrame:
-    """Normalize and validate every value; one row per input row, same index (see module docs)."""
+def check(values: pd.Series, as_of: dt.date | None = None, home_region: str | None = None) -> pd.DataFrame:
+    """Normalize and validate every value; one row per input row, same index.
+
+    Columns: ``normalized`` (18 characters, <NA> when it cannot be normalized safely), ``valid`` (no
+    error-level reason), ``reason_mask`` (bits of :data:`yibao.ids.REASONS`, info flags included),
+    ``upgraded15``, ``birth_date`` (NaT unless a real calendar date), ``sex`` ('男'/'女'), ``expected_check``
+    (the right check character when the written one is wrong), ``key`` (see :mod:`yibao.ids.key`; -1
+    without ``normalized``). ``as_of`` (default: today in Asia/Shanghai) dates the birth-date rules;
+    ``home_region`` (1–6 leading digits of the county's code) adds the OUTSIDE_HOME_REGION flag.
+    """
     as_of = as_of or today()
     n = len(values)
     text = text_array(values)
@@ -178,7 +188,9 @@ def check(
         candidates, mask[dirty_rows], upgraded[dirty_rows] = _normalize_dirty(text.take(dirty_rows))
         has = np.flatnonzero(candidates.is_valid().to_numpy(zero_copy_only=False))
         candidates = candidates.take(has).cast(pa.large_string())
-        vt[:, dirty_rows[has]] = digit_values(np.ascontiguousarray(ascii_matrix(candidates, np.arange(len(has))).T))
+        vt[:, dirty_rows[has]] = digit_values(
+            np.ascontiguousarray(ascii_matrix(candidates, np.arange(len(has))).T)
+        )
         present[dirty_rows[has]] = True
         source[dirty_rows[has]] = n + np.arange(len(has))
 
@@ -221,7 +233,7 @@ def check(
     sex = _SEX.take(pa.array(vt[16] % 2, mask=~present))
     expected_text = _CHECK_CHARS.take(pa.array(expected, mask=~bad_check))
     key = np.where(present, body_numbers(vt) * 11 + vt[17], -1)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "normalized": pd.arrays.ArrowStringArray(normalized),
             "valid": (mask & ERROR_MASK) == 0,
@@ -234,7 +246,6 @@ def check(
         },
         index=values.index,
     )
-    return frame
 
 
 def _explain(mask: int, check_char: str | None) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import pandas as pd
 from yibao.ids import age_at
 from yibao.masking import mask_id
 from yibao.policy.loader import REFUND_CASES, Basis, Policy
-from yibao.policy.money import yuan
+from yibao.money import yuan
 
 LATE_PAYS = {"personal": "缴纳个人缴费部分", "personal_and_fiscal": "按个人缴费和财政补助标准由个人全额缴纳"}
 

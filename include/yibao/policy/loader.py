@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from yibao.jurisdiction import Jurisdiction, RulesFileError, parse_jurisdiction, read_rules_yaml
 from yibao.policy import schema
-from yibao.policy.money import percent_of, to_fen, yuan
+from yibao.money import to_fen, yuan
+from yibao.policy.money import percent_of
 from yibao.sources import fold, standard_statuses
 
 Basis = schema.Basis
@@ -68,7 +69,7 @@ class WaitingPeriod:
     def text(self) -> str:
         if self.months is not None:
             return f"{self.months}个月"
-        return f"{self.days}日" if self.days is not None else "设有等待期，通知未载明时长"
+        return f"{self.days}日" if self.days is not None else "通知未载明时长"
 
     def ends(self, paid_on: pd.Series) -> pd.Series:
         """Vectorized end of the waiting period (benefits start that day); NaT when the length is unknown.
@@ -109,6 +110,16 @@ class NewbornRule:
     covered_from: str  # "birth"
     after: str  # "ordinary" | "month_after_payment"
     basis: Basis
+
+    def in_time(self, birth: pd.Series, paid_on: pd.Series) -> pd.Series:
+        """Vectorized: enrolled and paid within ``within_months`` of birth (so covered from birth).
+
+        >>> rule = NewbornRule(6, "birth", "ordinary", None)
+        >>> birth = pd.Series(pd.to_datetime(["2024-03-31", "2024-03-31"]))
+        >>> rule.in_time(birth, pd.Series(pd.to_datetime(["2024-09-30", "2024-10-01"]))).tolist()
+        [True, False]
+        """
+        return pd.to_datetime(paid_on) <= pd.to_datetime(birth) + pd.DateOffset(months=self.within_months)
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,43 @@ from yibao.sources import fold, status_aliases
 from yibao.synth.feeds import CHANGES_FEED, ROSTER_FEEDS, official_label_set
 
 EXPECT = {
-    "BAD_CHECK": "reject", "LEGACY_15": "normalize", "FULLWIDTH": "normalize", "LOWER_X": "normalize",
-    "EXCEL_SCIENTIFIC": "reject", "EXCEL_DECIMAL": "normalize", "TRUNCATED": "reject", "TYPO_ID": "reject",
-    "UNKNOWN_LABEL": "reject", "VARIANT_LABEL": "normalize", "DECEASED_ON_ROSTER": "flag",
-    "DUP_WITHIN": "flag", "DUP_ACROSS": "flag", "NOT_IN_REGISTER": "flag",
+    "BAD_CHECK": "reject",
+    "LEGACY_15": "normalize",
+    "FULLWIDTH": "normalize",
+    "LOWER_X": "normalize",
+    "EXCEL_SCIENTIFIC": "reject",
+    "EXCEL_DECIMAL": "reject",
+    "TRUNCATED": "reject",
+    "TYPO_ID": "reject",
+    "UNKNOWN_LABEL": "reject",
+    "VARIANT_LABEL": "normalize",
+    "DECEASED_ON_ROSTER": "flag",
+    "DUP_WITHIN": "flag",
+    "DUP_ACROSS": "flag",
+    "NOT_IN_REGISTER": "flag",
 }
-ID_DEFECTS = ("BAD_CHECK", "LEGACY_15", "FULLWIDTH", "LOWER_X", "EXCEL_SCIENTIFIC", "EXCEL_DECIMAL", "TRUNCATED",
-              "TYPO_ID")
+ID_DEFECTS = (
+    "BAD_CHECK",
+    "LEGACY_15",
+    "FULLWIDTH",
+    "LOWER_X",
+    "EXCEL_SCIENTIFIC",
+    "EXCEL_DECIMAL",
+    "TRUNCATED",
+    "TYPO_ID",
+)
 LABEL_DEFECTS = ("UNKNOWN_LABEL", "VARIANT_LABEL")
 # Labels seen in real drops that match no standard status or alias (checked against statuses.yaml).
-INVENTED_LABELS = ("困难户", "贫困户", "特殊困难群体", "三类对象", "低保（待审核）", "五保老人", "建档立卡户", "分散供养")
+INVENTED_LABELS = (
+    "困难户",
+    "贫困户",
+    "特殊困难群体",
+    "三类对象",
+    "低保（待审核）",
+    "五保老人",
+    "建档立卡户",
+    "分散供养",
+)
 FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
@@ -55,7 +82,9 @@ class DefectRates:
         >>> DefectRates().scaled(0).bad_check, DefectRates().scaled(2).typo_id
         (0.0, 0.01)
         """
-        return DefectRates(**{f.name: min(1.0, getattr(self, f.name) * factor) for f in dataclasses.fields(self)})
+        return DefectRates(
+            **{f.name: min(1.0, getattr(self, f.name) * factor) for f in dataclasses.fields(self)}
+        )
 
     def rate(self, code: str) -> float:
         return getattr(self, code.lower())
@@ -117,8 +146,8 @@ def _unknown_labels() -> list[str]:
     return [x for x in INVENTED_LABELS if fold(x) not in known]
 
 
-def _eligible(code: str, ids: np.ndarray, birth_year: np.ndarray, status: np.ndarray) -> np.ndarray:
-    last = np.array([s[17] for s in ids])
+def _eligible(code: str, last: np.ndarray, birth_year: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Rows a defect can apply to (``last``: the true check character of each row's ID)."""
     if code == "LOWER_X":
         return last == "X"
     if code in ("EXCEL_SCIENTIFIC", "EXCEL_DECIMAL"):
@@ -127,11 +156,12 @@ def _eligible(code: str, ids: np.ndarray, birth_year: np.ndarray, status: np.nda
         return (birth_year >= 1900) & (birth_year <= 1999)
     if code == "VARIANT_LABEL":
         return np.isin(status, list(_variant_labels()))
-    return np.ones(len(ids), bool)
+    return np.ones(len(last), bool)
 
 
-def inject(frames: dict[str, pd.DataFrame], persons: pd.DataFrame, rates: DefectRates,
-           rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, np.ndarray]:
+def inject(
+    frames: dict[str, pd.DataFrame], persons: pd.DataFrame, rates: DefectRates, rng: np.random.Generator
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, np.ndarray]:
     """Damage the roster frames; return them in file order, the defect log and the unregistered pids.
 
     The defect log has ``feed``, ``row`` (1-based in the file), ``pid``, ``defect``, ``column``
@@ -139,6 +169,7 @@ def inject(frames: dict[str, pd.DataFrame], persons: pd.DataFrame, rates: Defect
     """
     alive = persons["alive"].to_numpy()
     town = persons["town_idx"].to_numpy()
+    village = persons["village_idx"].to_numpy()
     birth_year = persons["birth_date"].dt.year.to_numpy()
     log: list[pd.DataFrame] = []
     visible_rows = sum(int((~f["hidden"]).sum()) for f in frames.values())
@@ -149,23 +180,30 @@ def inject(frames: dict[str, pd.DataFrame], persons: pd.DataFrame, rates: Defect
         back = np.zeros(len(frame), bool)
         if feed != CHANGES_FEED:
             dead = np.flatnonzero(frame["hidden"].to_numpy() & ~alive[frame["pid"].to_numpy()])
-            k = min(len(dead), int(round(rates.deceased_on_roster * (~frame["hidden"]).sum())))
+            k = min(len(dead), round(rates.deceased_on_roster * (~frame["hidden"]).sum()))
             back[rng.choice(dead, size=k, replace=False)] = True
         keep = ~frame["hidden"].to_numpy() | back
         frame = frame[keep].assign(defect=np.where(back[keep], "DECEASED_ON_ROSTER", ""))
-        k = int(round(rates.dup_within * len(frame)))
+        k = round(rates.dup_within * len(frame))
         clean = np.flatnonzero(frame["defect"].to_numpy() == "")
         originals = np.sort(rng.choice(clean, size=min(k, len(clean)), replace=False))
         defect = frame["defect"].to_numpy().copy()
         defect[originals] = "DUP_ORIGINAL"  # kept clean so the duplicate is recognisable
-        frame = pd.concat([frame.assign(defect=defect), frame.iloc[originals].assign(defect="DUP_WITHIN")],
-                          ignore_index=True)
-        order = np.lexsort((rng.random(len(frame)), town[frame["pid"].to_numpy()]))
+        frame = pd.concat(
+            [frame.assign(defect=defect), frame.iloc[originals].assign(defect="DUP_WITHIN")],
+            ignore_index=True,
+        )
+        pid = frame["pid"].to_numpy()
+        order = np.lexsort(
+            (rng.random(len(frame)), village[pid], town[pid])
+        )  # listed town by town, village by village
         out[feed] = frame.iloc[order].reset_index(drop=True)
 
     listed = np.unique(np.concatenate([f["pid"].to_numpy() for f in out.values()]))
-    listed = listed[alive[listed] & persons["in_register"].to_numpy()[listed] & ~persons["moved_out"].to_numpy()[listed]]
-    k = min(len(listed), int(round(rates.not_in_register * visible_rows)))
+    listed = listed[
+        alive[listed] & persons["in_register"].to_numpy()[listed] & ~persons["moved_out"].to_numpy()[listed]
+    ]
+    k = min(len(listed), round(rates.not_in_register * visible_rows))
     unregistered = np.sort(rng.choice(listed, size=k, replace=False))
 
     # Row level: each ID or label defect on its own clean row.
@@ -186,9 +224,10 @@ def inject(frames: dict[str, pd.DataFrame], persons: pd.DataFrame, rates: Defect
         ids = frame["id_text"].to_numpy(dtype=object).copy()
         category = frame["category"].to_numpy(dtype=object).copy()
         status = frame["status"].to_numpy(dtype=object)
+        last = frame["id_text"].str[17].to_numpy()
         for code in (*ID_DEFECTS, *LABEL_DEFECTS):
-            pool = np.flatnonzero(~used & _eligible(code, ids, birth_year[pid], status))
-            k = min(len(pool), int(round(rates.rate(code) * len(frame))))
+            pool = np.flatnonzero(~used & _eligible(code, last, birth_year[pid], status))
+            k = min(len(pool), round(rates.rate(code) * len(frame)))
             hit = np.sort(rng.choice(pool, size=k, replace=False))
             used[hit] = True
             if code == "UNKNOWN_LABEL":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from yibao.synth import population
 from yibao.synth.rosters import Rosters
 
 ROSTER_FEEDS = ("minzheng_zongmingdan", "xiangcun_zongmingdan", "canlian", "weijian", "tuiyi")
@@ -35,7 +36,7 @@ def official_label_set(status: str) -> tuple[str, ...]:
 
 def labels(status: np.ndarray, persons: pd.DataFrame, pid: np.ndarray) -> np.ndarray:
     """The department's label per row: rural/urban variants by town, family type by household."""
-    urban = persons["town"].astype(str).str.endswith(("街道", "社区")).to_numpy()[pid]
+    is_urban = population.urban(persons)[pid]
     household = persons["household_id"].to_numpy()[pid]
     out = status.astype(object).copy()
     for st, label in OFFICIAL_LABELS.items():
@@ -43,7 +44,7 @@ def labels(status: np.ndarray, persons: pd.DataFrame, pid: np.ndarray) -> np.nda
         if isinstance(label, str):
             out[rows] = label
         elif len(label) == 2:
-            out[rows] = np.where(urban[rows], label[1], label[0])
+            out[rows] = np.where(is_urban[rows], label[1], label[0])
         else:
             out[rows] = np.asarray(label, dtype=object)[household[rows] % len(label)]
     return out
@@ -58,8 +59,15 @@ def roster_frames(persons: pd.DataFrame, rosters: Rosters) -> dict[str, pd.DataF
         m = rosters.memberships[rosters.memberships["feed"] == feed]
         pid = m["pid"].to_numpy()
         status = m["status"].to_numpy(dtype=object)
-        frame = pd.DataFrame({"pid": pid, "status": status, "category": labels(status, persons, pid),
-                              "id_text": ids[pid], "hidden": gone[pid]})
+        frame = pd.DataFrame(
+            {
+                "pid": pid,
+                "status": status,
+                "category": labels(status, persons, pid),
+                "id_text": ids[pid],
+                "hidden": gone[pid],
+            }
+        )
         if feed == "canlian":
             frame["disability_grade"] = GRADE_LABELS[rosters.grade[pid]]
             frame["disability_type"] = rosters.disability_type[pid]
@@ -67,8 +75,15 @@ def roster_frames(persons: pd.DataFrame, rosters: Rosters) -> dict[str, pd.DataF
     c = rosters.changes
     pid = c["pid"].to_numpy()
     status = c["status"].to_numpy(dtype=object)
-    frames[CHANGES_FEED] = pd.DataFrame({
-        "pid": pid, "status": status, "category": labels(status, persons, pid), "id_text": ids[pid],
-        "hidden": False, "change_type": c["change_type"].to_numpy(), "change_date": c["change_date"].to_numpy(),
-    })
+    frames[CHANGES_FEED] = pd.DataFrame(
+        {
+            "pid": pid,
+            "status": status,
+            "category": labels(status, persons, pid),
+            "id_text": ids[pid],
+            "hidden": False,
+            "change_type": c["change_type"].to_numpy(),
+            "change_date": c["change_date"].to_numpy(),
+        }
+    )
     return frames

@@ -6,6 +6,7 @@ name, so a stage's draws do not shift when another stage changes, and the same s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import zlib
@@ -14,6 +15,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import policy as policy_mod
 from yibao.errors import UserError
@@ -54,12 +57,16 @@ class SynthSummary:
 
 def stream(seed: int, stage: str) -> np.random.Generator:
     """The random stream of one stage, derived from the seed and the stage name."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()),))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stage.encode()),)))
+    )
 
 
 def file_name(source: Source, unit: str, as_of: dt.date) -> str:
     """The relative path a feed's drop is written to; it always matches the feed's ``files`` glob."""
-    rel = FILES[source.id][0].format(unit=unit, ym=f"{as_of.year}年{as_of.month}月", ymd=as_of.strftime("%Y%m%d"))
+    rel = FILES[source.id][0].format(
+        unit=unit, ym=f"{as_of.year}年{as_of.month}月", ymd=as_of.strftime("%Y%m%d")
+    )
     if not PurePosixPath(rel).match(source.files):
         raise UserError(f"生成的文件名 {rel} 与数据源 {source.id} 的 files 模式 {source.files} 不符")
     return rel
@@ -74,18 +81,27 @@ def existing_drops(out: Path) -> list[Path]:
     return sorted(found)
 
 
-def generate(rules_id: str, people: int, seed: int, out: Path, as_of: dt.date | None = None,
-             rates: DefectRates | None = None) -> SynthSummary:
+def generate(
+    rules_id: str,
+    people: int,
+    seed: int,
+    out: Path,
+    as_of: dt.date | None = None,
+    rates: DefectRates | None = None,
+) -> SynthSummary:
     """Generate a county into ``out`` (earlier drops there are replaced) and return what was written."""
     if people < 100:
         raise UserError("人数至少为 100")
-    started = time.perf_counter()
+    if seed < 0:
+        raise UserError("随机种子应为非负整数")
+    started = last = time.perf_counter()
     timings: dict[str, float] = {}
 
-    def lap(stage: str, t0: list[float] = [started]) -> None:  # noqa: B006 - a running clock
+    def lap(stage: str) -> None:
+        nonlocal last
         now = time.perf_counter()
-        timings[stage] = round(now - t0[0], 3)
-        t0[0] = now
+        timings[stage] = round(now - last, 3)
+        last = now
 
     out = Path(out)
     juris = load_jurisdiction(rules_id)
@@ -98,21 +114,27 @@ def generate(rules_id: str, people: int, seed: int, out: Path, as_of: dt.date | 
     persons = population.build(juris, people, as_of, stream(seed, "population"))
     lap("population")
     held = rosters.assign(persons, as_of, stream(seed, "rosters"))
-    frames, log, unregistered = defects.inject(feeds.roster_frames(persons, held), persons, rates,
-                                               stream(seed, "defects"))
+    frames, log, unregistered = defects.inject(
+        feeds.roster_frames(persons, held), persons, rates, stream(seed, "defects")
+    )
     in_register = persons["in_register"].to_numpy().copy()
     in_register[unregistered] = False
     persons["in_register"] = in_register
-    _ensure_non_gbk(persons, [frames["canlian"]["pid"].to_numpy()[:1], np.flatnonzero(persons["residence_permit"])[:1]])
+    first_listed = [frames["canlian"]["pid"].to_numpy()[:1], np.flatnonzero(persons["residence_permit"])[:1]]
+    _ensure_non_gbk(persons, [int(p) for pids in first_listed for p in pids])
     lap("rosters_defects")
 
     members = held.memberships
-    grade = pd.array(np.where(held.grade > 0, held.grade, 0), dtype="Int64")
+    grade = pd.array(held.grade, dtype="Int64")
     grade[held.grade == 0] = pd.NA
     decisions = policy_mod.decide(
-        pol, pd.DataFrame({"key": persons["key"], "birth_date": persons["birth_date"], "disability_grade": grade}),
-        pd.DataFrame({"key": persons["key"].to_numpy()[members["pid"].to_numpy()], "status": members["status"]}),
-        as_of=as_of)
+        pol,
+        pd.DataFrame({"key": persons["key"], "birth_date": persons["birth_date"], "disability_grade": grade}),
+        pd.DataFrame(
+            {"key": persons["key"].to_numpy()[members["pid"].to_numpy()], "status": members["status"]}
+        ),
+        as_of=as_of,
+    )
     personal_fen = decisions["personal_fen"].to_numpy(dtype=np.int64)
     assisted = np.zeros(len(persons), bool)
     assisted[members["pid"].to_numpy()] = True
@@ -141,37 +163,62 @@ def generate(rules_id: str, people: int, seed: int, out: Path, as_of: dt.date | 
         n = len(next(iter(cols.values())))
         table = {source.header(c): cols.get(c, np.full(n, "", dtype=object)) for c in source.columns}
         if source.format == "xlsx":
-            title = [f"{unit_of[sid]} {as_of.year}年{as_of.month}月 {source.title}", f"单位名称（盖章）：{unit_of[sid]}",
-                     f"{as_of.year}年{as_of.month}月{as_of.day}日"]
+            title = [
+                f"{unit_of[sid]} {as_of.year}年{as_of.month}月 {source.title}",
+                f"单位名称（盖章）：{unit_of[sid]}",
+                f"{as_of.year}年{as_of.month}月{as_of.day}日",
+            ]
             files[rel] = writers.write_xlsx(out / rel, title, table, as_of)
         else:
             files[rel] = writers.write_csv(out / rel, table, ENCODING_OF[sid])
     lap("write_drops")
 
-    frames_text = {sid: frames[sid] for sid in frames}
-    defect_table = truth.defect_table(log, frames_text, file_of, persons)
-    truth.write(out, persons, held, personal_fen, pay, defect_table, summary={
-        "rules_id": rules_id, "people": people, "seed": seed, "as_of": as_of.isoformat(),
-        "collection_window": [d.isoformat() for d in pol.collection_window], "campaign_year": pol.year,
-        "rates": rates.__dict__, "files": files, "timings": timings,
-        "assumptions": {"paid_amount": "缴费金额为 yibao.policy.decide 给出的个人缴费部分（全额资助者为 0.00，渠道为特殊缴费单据）",
-                        "statuses": "各部门名单（未注入缺陷时）所列的标准身份；死亡或迁出者为其生前/迁出前所持身份",
-                        "dup_across": "DUP_ACROSS 为自然重叠（同一人出现在多个部门名单），不随 --defect-scale 变化"},
-    })
-    lap("truth")
+    defect_table = truth.defect_table(log, frames, file_of, persons)
+    truth.write(
+        out,
+        persons,
+        held,
+        personal_fen,
+        pay,
+        defect_table,
+        summary={
+            "rules_id": rules_id,
+            "people": people,
+            "seed": seed,
+            "as_of": as_of.isoformat(),
+            "collection_window": [d.isoformat() for d in pol.collection_window],
+            "campaign_year": pol.year,
+            "rates": dataclasses.asdict(rates),
+            "files": files,
+            "feeds": {sid: files[rel] for sid, rel in file_of.items()},
+            "timings": timings,
+            "assumptions": {
+                "paid_amount": "缴费金额为 yibao.policy.decide 给出的个人缴费部分（全额资助者为 0.00，渠道为特殊缴费单据）",
+                "statuses": "各部门名单（未注入缺陷时）所列的标准身份；死亡或迁出者为其生前/迁出前所持身份",
+                "dup_across": "DUP_ACROSS 为自然重叠（同一人出现在多个部门名单），不随 --defect-scale 变化",
+            },
+        },
+    )
     counts = defect_table["defect"].value_counts()
-    return SynthSummary(out=out, rules_id=rules_id, people=people, seed=seed, as_of=as_of, files=files,
-                        defects={k: int(counts.get(k, 0)) for k in defects.EXPECT},
-                        seconds=round(time.perf_counter() - started, 2))
+    return SynthSummary(
+        out=out,
+        rules_id=rules_id,
+        people=people,
+        seed=seed,
+        as_of=as_of,
+        files=files,
+        defects={k: int(counts.get(k, 0)) for k in defects.EXPECT},
+        seconds=round(time.perf_counter() - started, 2),
+    )
 
 
-def _ensure_non_gbk(persons: pd.DataFrame, pids: list[np.ndarray]) -> None:
-    """Give one person of each GB18030 drop a character GBK lacks, so readers that guess GBK fail loudly."""
+def _ensure_non_gbk(persons: pd.DataFrame, pids: list[int]) -> None:
+    """Give the first person of each GB18030 drop a given name ending in a character GBK lacks, so a
+    reader that decodes those files as GBK fails on every generated county, however small."""
     for pid in pids:
-        for p in pid:
-            name = persons.at[int(p), "name"]
-            if not any(c in names.NON_GBK_CHARS for c in name):
-                persons.at[int(p), "name"] = name[:-1] + names.NON_GBK_CHARS[0] if len(name) > 1 else name + "𠮷"
+        name = persons.at[pid, "name"]
+        if not any(c in names.NON_GBK_CHARS for c in name):
+            persons.at[pid, "name"] = name[:-1] + names.NON_GBK_CHARS[0]
 
 
 def _roster_columns(persons: pd.DataFrame, frame: pd.DataFrame) -> dict[str, object]:
@@ -188,7 +235,9 @@ def _roster_columns(persons: pd.DataFrame, frame: pd.DataFrame) -> dict[str, obj
         if extra in frame:
             cols[extra] = frame[extra].to_numpy(dtype=object)
     if "change_date" in frame:
-        cols["change_date"] = writers.date_text(frame["change_date"].to_numpy()).to_numpy(zero_copy_only=False)
+        cols["change_date"] = writers.date_text(frame["change_date"].to_numpy()).to_numpy(
+            zero_copy_only=False
+        )
     return cols
 
 
@@ -197,33 +246,48 @@ def _register_columns(persons: pd.DataFrame, as_of: dt.date) -> dict[str, object
     dead, moved = ~p["alive"].to_numpy(), p["moved_out"].to_numpy()
     birth = p["birth_date"].to_numpy().astype("datetime64[D]")
     newborn = birth > np.datetime64(as_of, "D") - np.timedelta64(365, "D")
-    status_date = np.where(dead, p["death_date"].to_numpy(), np.where(moved, p["move_date"].to_numpy(),
-                                                                        np.where(newborn, birth, np.datetime64("NaT"))))
+    status_date = np.where(
+        dead,
+        p["death_date"].to_numpy(),
+        np.where(moved, p["move_date"].to_numpy(), np.where(newborn, birth, np.datetime64("NaT"))),
+    )
     return {
-        "id_number": p["id_number"], "name": p["name"], "sex": SEX[p["male"].to_numpy().astype(int)],
-        "birth_date": writers.date_text(birth), "household_id": p["household_id"].astype(str),
-        "relation": p["relation"].astype(str), "town": p["town"].astype(str), "village": p["village"],
+        "id_number": p["id_number"],
+        "name": p["name"],
+        "sex": SEX[p["male"].to_numpy().astype(int)],
+        "birth_date": writers.date_text(birth),
+        "household_id": pc.cast(pa.array(p["household_id"].to_numpy()), pa.string()),
+        "relation": p["relation"],
+        "town": p["town"],
+        "village": p["village"],
         "register_status": np.where(dead, "死亡", np.where(moved, "迁出", "正常")),
         "status_date": writers.date_text(status_date),
     }
 
 
 def _residence_columns(persons: pd.DataFrame) -> dict[str, object]:
-    p = persons[persons["residence_permit"].to_numpy() & persons["in_register"].isin([False])
-                & ~persons["household_id"].ge(0)]
-    return {"id_number": p["id_number"], "name": p["name"], "town": p["town"].astype(str), "village": p["village"],
-            "permit_valid_until": writers.date_text(p["permit_valid_until"].to_numpy())}
+    p = persons[persons["residence_permit"].to_numpy()]
+    return {
+        "id_number": p["id_number"],
+        "name": p["name"],
+        "town": p["town"],
+        "village": p["village"],
+        "permit_valid_until": writers.date_text(p["permit_valid_until"].to_numpy()),
+    }
 
 
 def _payment_columns(persons: pd.DataFrame, pay: pd.DataFrame, year: int) -> dict[str, object]:
     pid = pay["pid"].to_numpy()
     fen = pay["paid_fen"].to_numpy()
-    cents = pd.Series(fen % 100).astype(str).str.zfill(2).to_numpy()
+    yuan = pc.cast(pa.array(fen // 100), pa.string())
+    cents = pc.utf8_lpad(pc.cast(pa.array(fen % 100), pa.string()), 2, "0")
     return {
-        "id_number": persons["id_number"].to_numpy()[pid], "name": persons["name"].to_numpy()[pid],
+        "id_number": persons["id_number"].to_numpy()[pid],
+        "name": persons["name"].to_numpy()[pid],
         "paid_year": np.full(len(pid), str(year), dtype=object),
-        "paid_amount": np.char.add(np.char.add((fen // 100).astype(str), "."), cents.astype(str)),
-        "paid_date": writers.date_text(pay["paid_date"].to_numpy()), "channel": pay["channel"].to_numpy(),
+        "paid_amount": pc.binary_join_element_wise(yuan, cents, "."),
+        "paid_date": writers.date_text(pay["paid_date"].to_numpy()),
+        "channel": pay["channel"].to_numpy(),
         "town": persons["town"].to_numpy()[pid].astype(object),
     }
 
@@ -232,13 +296,24 @@ def _insured_columns(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Gener
     """The 医保 drops: employee-insured people and people insured outside the county, with start dates."""
     n = len(persons)
     adult_at = persons["birth_date"].to_numpy().astype("datetime64[D]") + np.timedelta64(18 * 365, "D")
-    since = np.maximum(np.datetime64(as_of, "D") - rng.integers(30, 20 * 365, n).astype("timedelta64[D]"), adult_at)
+    since = np.maximum(
+        np.datetime64(as_of, "D") - rng.integers(30, 20 * 365, n).astype("timedelta64[D]"), adult_at
+    )
     since = np.minimum(since, np.datetime64(as_of, "D"))
-    places = np.array([name for code, name, _, last in idnumbers._region_table() if last is None], dtype=object)
+    places = np.array(
+        [name for code, name, _, last in idnumbers.region_table() if last is None], dtype=object
+    )
     place = places[rng.integers(0, len(places), n)]
     out = {}
-    for kind, column in (("employee_insured", "employee_insured"), ("insured_elsewhere", "insured_elsewhere")):
+    for kind, column in (
+        ("employee_insured", "employee_insured"),
+        ("insured_elsewhere", "insured_elsewhere"),
+    ):
         rows = persons[column].to_numpy()
-        out[kind] = {"id_number": persons["id_number"].to_numpy()[rows], "name": persons["name"].to_numpy()[rows],
-                     "insured_since": writers.date_text(since[rows]), "insured_place": place[rows]}
+        out[kind] = {
+            "id_number": persons["id_number"].to_numpy()[rows],
+            "name": persons["name"].to_numpy()[rows],
+            "insured_since": writers.date_text(since[rows]),
+            "insured_place": place[rows],
+        }
     return out

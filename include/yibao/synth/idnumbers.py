@@ -61,7 +61,7 @@ def id_strings(first17: np.ndarray) -> pa.Array:
 
 
 @cache
-def _region_table() -> tuple[tuple[str, str, int | None, int | None], ...]:
+def region_table() -> tuple[tuple[str, str, int | None, int | None], ...]:
     """(code, name, first year, last year) for every county-level code in stdnum's GB/T 2260 history."""
     text = (files("stdnum") / "cn" / "loc.dat").read_text(encoding="utf-8")
     rows, province = [], None
@@ -85,9 +85,9 @@ def retired_codes(county_name: str) -> list[str]:
     ['142729']
     """
     stem = county_name[:-1] if len(county_name) > 2 else county_name
-    return sorted(c for c, name, _, last in _region_table() if last is not None and name[:-1] == stem)
+    return sorted(c for c, name, _, last in region_table() if last is not None and name[:-1] == stem)
 
 
 def other_county_codes(exclude: str) -> list[str]:
     """Current codes of other counties, the origins of residence-permit holders."""
-    return sorted(c for c, _, _, last in _region_table() if last is None and c != exclude)
+    return sorted(c for c, _, _, last in region_table() if last is None and c != exclude)

@@ -26,13 +26,22 @@ ASSISTED_CHANNEL = "特殊缴费单据"
 def should_insure(persons: pd.DataFrame) -> np.ndarray:
     """Alive, not moved out, registered here or holding a residence permit, and not insured otherwise."""
     p = persons
-    return (p["alive"].to_numpy() & ~p["moved_out"].to_numpy()
-            & (p["in_register"].to_numpy() | p["residence_permit"].to_numpy())
-            & ~p["employee_insured"].to_numpy() & ~p["insured_elsewhere"].to_numpy())
+    return (
+        p["alive"].to_numpy()
+        & ~p["moved_out"].to_numpy()
+        & (p["in_register"].to_numpy() | p["residence_permit"].to_numpy())
+        & ~p["employee_insured"].to_numpy()
+        & ~p["insured_elsewhere"].to_numpy()
+    )
 
 
-def generate(persons: pd.DataFrame, assisted: np.ndarray, personal_fen: np.ndarray,
-             window: tuple[dt.date, dt.date], rng: np.random.Generator) -> pd.DataFrame:
+def generate(
+    persons: pd.DataFrame,
+    assisted: np.ndarray,
+    personal_fen: np.ndarray,
+    window: tuple[dt.date, dt.date],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """Payment records (``pid``, ``paid_date``, ``paid_fen``, ``channel``), including late ones.
 
     Records dated after the drop's ``as_of`` are the caller's to leave out: they have not happened yet.

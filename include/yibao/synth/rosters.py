@@ -14,20 +14,47 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from yibao.synth import population
+
 # Share of the county's people per status (approximate rates for a rural North China county).
 RATES = {
-    "特困人员": 0.006, "孤儿": 0.0003, "事实无人抚养儿童": 0.0002, "重点困境儿童": 0.0002,
-    "低保对象": 0.04, "低保边缘家庭成员": 0.01, "低收入家庭成员": 0.01,
-    "防止返贫监测帮扶对象": 0.005, "返贫致贫人口": 0.003, "脱贫不稳定人口": 0.006, "边缘易致贫人口": 0.006,
-    "突发严重困难人口": 0.001, "稳定脱贫人口": 0.03,
-    "残疾人": 0.02, "丧失劳动能力的残疾人": 0.003, "计生优待家庭成员": 0.01,
-    "抚恤定补优抚对象": 0.0012, "优抚对象": 0.0018,
+    "特困人员": 0.006,
+    "孤儿": 0.0003,
+    "事实无人抚养儿童": 0.0002,
+    "重点困境儿童": 0.0002,
+    "低保对象": 0.04,
+    "低保边缘家庭成员": 0.01,
+    "低收入家庭成员": 0.01,
+    "防止返贫监测帮扶对象": 0.005,
+    "返贫致贫人口": 0.003,
+    "脱贫不稳定人口": 0.006,
+    "边缘易致贫人口": 0.006,
+    "突发严重困难人口": 0.001,
+    "稳定脱贫人口": 0.03,
+    "残疾人": 0.02,
+    "丧失劳动能力的残疾人": 0.003,
+    "计生优待家庭成员": 0.01,
+    "抚恤定补优抚对象": 0.0012,
+    "优抚对象": 0.0018,
 }
 FEED_STATUSES = {
-    "minzheng_zongmingdan": ("特困人员", "孤儿", "事实无人抚养儿童", "重点困境儿童", "低保对象", "低保边缘家庭成员",
-                             "低收入家庭成员"),
-    "xiangcun_zongmingdan": ("防止返贫监测帮扶对象", "返贫致贫人口", "脱贫不稳定人口", "边缘易致贫人口",
-                             "突发严重困难人口", "稳定脱贫人口"),
+    "minzheng_zongmingdan": (
+        "特困人员",
+        "孤儿",
+        "事实无人抚养儿童",
+        "重点困境儿童",
+        "低保对象",
+        "低保边缘家庭成员",
+        "低收入家庭成员",
+    ),
+    "xiangcun_zongmingdan": (
+        "防止返贫监测帮扶对象",
+        "返贫致贫人口",
+        "脱贫不稳定人口",
+        "边缘易致贫人口",
+        "突发严重困难人口",
+        "稳定脱贫人口",
+    ),
     "canlian": ("残疾人", "丧失劳动能力的残疾人"),
     "weijian": ("计生优待家庭成员",),
     "tuiyi": ("抚恤定补优抚对象", "优抚对象"),
@@ -77,7 +104,7 @@ def assign(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Generator) -> R
     hh_codes = np.where(local, hh_codes, -1)
     n_hh = int(hh_codes.max()) + 1
     hh_size = np.bincount(hh_codes[local], minlength=n_hh)
-    urban = persons["town"].astype(str).str.endswith(("街道", "社区")).to_numpy()
+    urban = population.urban(persons)
     hh_urban = np.zeros(n_hh, bool)
     hh_urban[hh_codes[local]] = urban[local]
     hardship = rng.normal(0, 1, n_hh)
@@ -86,7 +113,7 @@ def assign(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Generator) -> R
     status = np.full(n, "", dtype=object)  # 民政 status (one per person)
 
     def target(s: str) -> int:
-        return int(round(RATES[s] * n))
+        return round(RATES[s] * n)
 
     def by_household(label: str, score: np.ndarray, free: np.ndarray, dest: np.ndarray) -> None:
         chosen = np.zeros(n_hh, bool)
@@ -94,8 +121,11 @@ def assign(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Generator) -> R
         members = local & free & chosen[np.maximum(hh_codes, 0)]
         dest[members] = label
 
-    tekun = _top_k(local * np.exp(hp) * np.where(age >= 60, 1.0, 0.03) * np.where(size == 1, 4.0, 1.0),
-                   target("特困人员"), rng)
+    tekun = _top_k(
+        local * np.exp(hp) * np.where(age >= 60, 1.0, 0.03) * np.where(size == 1, 4.0, 1.0),
+        target("特困人员"),
+        rng,
+    )
     status[tekun] = "特困人员"
     for label in ("孤儿", "事实无人抚养儿童", "重点困境儿童"):
         status[_top_k(local * (status == "") * (age < 18) * np.exp(hp), target(label), rng)] = label
@@ -114,49 +144,76 @@ def assign(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Generator) -> R
         by_household(label, score, np.ones(n, bool), xiangcun)
         taken[hh_codes[(xiangcun == label) & local]] = True
 
-    disabled = _top_k(local * np.exp(0.6 * hp) * (0.3 + age / 40) * np.where(status == "特困人员", 6.0, 1.0)
-                      * np.where(status == "低保对象", 1.5, 1.0), target("残疾人"), rng)
+    disabled = _top_k(
+        local
+        * np.exp(0.6 * hp)
+        * (0.3 + age / 40)
+        * np.where(status == "特困人员", 6.0, 1.0)
+        * np.where(status == "低保对象", 1.5, 1.0),
+        target("残疾人"),
+        rng,
+    )
     grade = np.zeros(n, dtype=np.int64)
     grade[disabled] = rng.choice(4, size=len(disabled), p=GRADE_P) + 1
     dtype = np.full(n, "", dtype=object)
-    dtype[disabled] = DISABILITY_TYPES[rng.choice(len(DISABILITY_TYPES), size=len(disabled), p=DISABILITY_TYPE_P)]
+    dtype[disabled] = DISABILITY_TYPES[
+        rng.choice(len(DISABILITY_TYPES), size=len(disabled), p=DISABILITY_TYPE_P)
+    ]
     canlian = np.where(grade > 0, "残疾人", "").astype(object)
-    unable = _top_k((grade > 0) * np.where(grade <= 2, 5.0, 0.5) * np.where((age >= 16) & (age < 60), 3.0, 1.0),
-                    target("丧失劳动能力的残疾人"), rng)
+    unable = _top_k(
+        (grade > 0) * np.where(grade <= 2, 5.0, 0.5) * np.where((age >= 16) & (age < 60), 3.0, 1.0),
+        target("丧失劳动能力的残疾人"),
+        rng,
+    )
     canlian[unable] = "丧失劳动能力的残疾人"
 
     weijian = np.full(n, "", dtype=object)
     with_child = np.zeros(n_hh, bool)
     with_child[hh_codes[local & (age < 25)]] = True
-    by_household("计生优待家庭成员", np.where(with_child & (hh_size >= 3), rng.random(n_hh), -np.inf),
-                 np.ones(n, bool), weijian)
+    by_household(
+        "计生优待家庭成员",
+        np.where(with_child & (hh_size >= 3), rng.random(n_hh), -np.inf),
+        (persons["relation"] != "父母").to_numpy() & (age < 70),  # the couple and their children
+        weijian,
+    )
 
     tuiyi = np.full(n, "", dtype=object)
     veterans = _top_k(local * male * (age >= 40) * 1.0, target("抚恤定补优抚对象") + target("优抚对象"), rng)
-    tuiyi[veterans] = np.where(rng.random(len(veterans)) < RATES["抚恤定补优抚对象"] / 0.003, "抚恤定补优抚对象", "优抚对象")
+    tuiyi[veterans] = np.where(
+        rng.random(len(veterans)) < RATES["抚恤定补优抚对象"] / 0.003, "抚恤定补优抚对象", "优抚对象"
+    )
 
     # 民政 dynamic adjustments: recent additions, recent exits (alive), and exits by death.
     today = np.datetime64(as_of, "D")
     alive = persons["alive"].to_numpy()
     held = np.flatnonzero((status != "") & alive)
     new = held[rng.random(len(held)) < NEW_SHARE]
-    exits = _top_k(local * alive * (status == "") * np.exp(hp), int(round(EXIT_SHARE * len(held))), rng)
+    exits = _top_k(local * alive * (status == "") * np.exp(hp), round(EXIT_SHARE * len(held)), rng)
     exit_status = np.array(["低保对象", "低保边缘家庭成员", "低收入家庭成员", "特困人员"])[
-        rng.choice(4, size=len(exits), p=[0.7, 0.15, 0.1, 0.05])]
+        rng.choice(4, size=len(exits), p=[0.7, 0.15, 0.1, 0.05])
+    ]
     dead_held = np.flatnonzero((status != "") & ~alive)
     death = persons["death_date"].to_numpy()[dead_held].astype("datetime64[D]")
-    changes = pd.DataFrame({
-        "pid": np.r_[new, exits, dead_held],
-        "status": np.r_[status[new], exit_status, status[dead_held]],
-        "change_type": np.r_[np.full(len(new), "新增"), np.full(len(exits) + len(dead_held), "退出")],
-        "change_date": np.r_[
-            today - rng.integers(0, CHANGE_DAYS, len(new) + len(exits)).astype("timedelta64[D]"),
-            np.minimum(death + rng.integers(0, 30, len(dead_held)).astype("timedelta64[D]"), today)],
-    })
+    changes = pd.DataFrame(
+        {
+            "pid": np.r_[new, exits, dead_held],
+            "status": np.r_[status[new], exit_status, status[dead_held]],
+            "change_type": np.r_[np.full(len(new), "新增"), np.full(len(exits) + len(dead_held), "退出")],
+            "change_date": np.r_[
+                today - rng.integers(0, CHANGE_DAYS, len(new) + len(exits)).astype("timedelta64[D]"),
+                np.minimum(death + rng.integers(0, 30, len(dead_held)).astype("timedelta64[D]"), today),
+            ],
+        }
+    )
 
     parts = []
-    for feed, values in (("minzheng_zongmingdan", status), ("xiangcun_zongmingdan", xiangcun), ("canlian", canlian),
-                         ("weijian", weijian), ("tuiyi", tuiyi)):
+    for feed, values in (
+        ("minzheng_zongmingdan", status),
+        ("xiangcun_zongmingdan", xiangcun),
+        ("canlian", canlian),
+        ("weijian", weijian),
+        ("tuiyi", tuiyi),
+    ):
         pid = np.flatnonzero(values != "")
         parts.append(pd.DataFrame({"pid": pid, "status": values[pid], "feed": feed}))
     return Rosters(pd.concat(parts, ignore_index=True), grade, dtype, changes)
