@@ -13,6 +13,7 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
+from yibao import storage
 from yibao.storage import bill_versions, bills
 
 BILL_COLUMNS = [
@@ -33,7 +34,8 @@ def bill_numbers(region_code: str, year: int, id_numbers: pd.Series) -> pd.Serie
     """
     prefix = f"TS{region_code}{year}"
     return pd.Series(
-        [prefix + _digest(f"{region_code}|{year}|{i}", 8) for i in id_numbers], index=id_numbers.index, dtype="str"
+        [prefix + _digest(f"{region_code}|{year}|{i}", 8) for i in id_numbers.tolist()],
+        index=id_numbers.index, dtype="str",
     )
 
 
@@ -41,11 +43,15 @@ def build_bills(decided: pd.DataFrame, fund_ids: list[str], region_code: str, ye
     """Bills for every decision with a subsidy; ``funds`` is canonical JSON of fen per fund (zeros left out)."""
     assisted = decided[decided["subsidy_fen"] > 0].reset_index(drop=True)
     fund_cols = [f"fund_{f}_fen" for f in fund_ids]
-    fund_values = assisted[fund_cols].to_numpy(dtype="int64")
-    funds = [
-        json.dumps({f: int(v) for f, v in zip(fund_ids, row, strict=True) if v}, sort_keys=True, separators=(",", ":"))
-        for row in fund_values
-    ]
+    # Few distinct fund splits exist (one per category and age band): encode each once.
+    splits = assisted[fund_cols].astype("int64")
+    distinct = splits.drop_duplicates()
+    encoded = {
+        tuple(row): json.dumps({f: int(v) for f, v in zip(fund_ids, row, strict=True) if v},
+                               sort_keys=True, separators=(",", ":"))
+        for row in distinct.itertuples(index=False, name=None)
+    }
+    funds = [encoded[row] for row in splits.itertuples(index=False, name=None)]
     out = pd.DataFrame(
         {
             "bill_no": bill_numbers(region_code, year, assisted["id_number"]),
@@ -65,7 +71,7 @@ def build_bills(decided: pd.DataFrame, fund_ids: list[str], region_code: str, ye
         out["id_number"] + "|" + out["name"] + "|" + out["category"] + "|" + out["clause"] + "|"
         + out["subsidy_fen"].astype("str") + "|" + out["personal_fen"].astype("str") + "|" + out["funds"]
     )
-    out["content_hash"] = [_digest(c, 16) for c in content]
+    out["content_hash"] = [_digest(c, 16) for c in content.tolist()]
     return out[BILL_COLUMNS]
 
 
@@ -116,9 +122,9 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
     live = changed[changed["change"] != "cancelled"]
     for chunk in _chunks(live["bill_no"].tolist()):
         conn.execute(sa.delete(bills).where(bills.c.bill_no.in_(chunk)))
-    if len(live):
-        records = live[BILL_COLUMNS + ["version"]].assign(county=county, year=year, status="active", run_id=run_id)
-        conn.execute(sa.insert(bills), records.to_dict("records"))
+    storage.insert_frame(
+        conn, bills, live[BILL_COLUMNS + ["version"]].assign(county=county, year=year, status="active", run_id=run_id)
+    )
     for chunk in _chunks(cancelled_nos):
         conn.execute(
             sa.update(bills)
@@ -136,7 +142,7 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
             "created_at": now,
         }
     )
-    conn.execute(sa.insert(bill_versions), versions.to_dict("records"))
+    storage.insert_frame(conn, bill_versions, versions)
     return counts
 
 

@@ -30,6 +30,7 @@ from yibao.staging import stage
 
 log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
 def today() -> dt.date:
@@ -78,7 +79,7 @@ def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, sta
             "reason_text": rejected["reason_text"],
         }
     )
-    conn.execute(sa.insert(table), records.to_dict("records"))
+    storage.insert_frame(conn, table, records)
 
 
 def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
@@ -116,15 +117,16 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
     return {**result, "status": "ok"}
 
 
-def _published_feeds(settings: Settings) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    sources = load_sources()
+def _published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The last good staged table of every feed (optionally only of some kinds), and each feed's kind."""
+    sources = {f: s for f, s in load_sources().items() if kinds is None or s.kind in kinds}
     staged = {feed: pd.read_parquet(_feed_path(settings, feed)) for feed in sources if _feed_path(settings, feed).exists()}
     return staged, {feed: sources[feed].kind for feed in staged}
 
 
 def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
-    staged, kinds = _published_feeds(settings)
+    staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
     found = build_identities(staged, kinds, as_of)
     storage.publish_parquet(found.persons, _stage_path(settings, "persons"))
     storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
@@ -189,16 +191,14 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
     policy = policy_mod.load(settings.county)
     persons = pd.read_parquet(_stage_path(settings, "persons"))
-    staged, kinds = _published_feeds(settings)
-    payments = [f for feed, f in staged.items() if kinds[feed] == "payments"]
-    paid = coverage_mod.paid_keys(pd.concat(payments, ignore_index=True) if payments else pd.DataFrame(),
-                                  policy.year, as_of)
+    staged, _ = _published_feeds(settings, {"payments"})
+    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
+    paid = coverage_mod.paid_keys(payments, policy.year, as_of)
     report = coverage_mod.coverage_by_town(persons, paid, policy.jurisdiction)
     table = storage.coverage_by_town
     with storage.engine(settings.warehouse_url).begin() as conn:
         conn.execute(sa.delete(table).where(table.c.county == settings.county))
-        conn.execute(sa.insert(table), report.assign(county=settings.county, as_of=as_of, run_id=run_id)
-                     .astype({"task_population": "object"}).replace({pd.NA: None}).to_dict("records"))
+        storage.insert_frame(conn, table, report.assign(county=settings.county, as_of=as_of, run_id=run_id))
     storage.publish_parquet(report, _stage_path(settings, "coverage"))
     totals = report[["should_insure", "paid", "gap"]].sum()
     return {k: int(v) for k, v in totals.items()} | {"towns": len(report)}

@@ -3,6 +3,10 @@
 Row-level problems are quarantined by :mod:`yibao.staging`; the gate catches what row checks cannot,
 such as a roster where a third of the IDs are invalid (wrong column, a file saved through Excel).
 Suites live in ``expectations/<feed kind>.json``. GX is imported here only, inside task bodies.
+
+Every rule in the suites is a share (``mostly``) or a minimum row count, so a feed larger than
+:data:`GATE_SAMPLE_ROWS` is judged on a fixed uniform sample of that size (the share is then known to
+within about ±0.3 percentage points); every row is still checked one by one in staging.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from yibao.readers import FeedError
 from yibao.sources import Source
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+GATE_SAMPLE_ROWS = 200_000
 
 
 @dataclass
@@ -62,7 +67,13 @@ def gate(frame: pd.DataFrame, source: Source) -> GateResult:
     """
     batch_definition = _batch_definition()
     suite = build_suite(source.kind)
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
+    used = sorted({e.column for e in suite.expectations if getattr(e, "column", None)})
+    # GX hashes every cell it is given to name the batch: give it only the columns the suite reads.
+    sample = frame[[c for c in used if c in frame]]
+    if len(sample) > GATE_SAMPLE_ROWS:
+        sample = sample.sample(GATE_SAMPLE_ROWS, random_state=0)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": sample})
+    result = batch.validate(suite)
     outcome = GateResult(suite.name, len(result.results))
     for r in result.results:
         if not r.success:

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -65,7 +66,7 @@ def excel_text(value: object) -> str:
 def xlsx_rows(path: Path, name: str) -> list[list[str]]:
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        return [[excel_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        return [[v if type(v) is str else excel_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
     except (CalamineError, OSError, ValueError) as exc:
         raise FeedError(f"文件 {name} 不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
 
@@ -105,15 +106,14 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     if raw.empty:
         raise FeedError(f"文件 {name} 没有数据行")
     mapping = source.header_map(list(raw.columns))
-    frame = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    columns: dict[str, pd.Series] = {}
     for header, column in mapping.items():
-        if column not in frame:
-            frame[column] = raw[header].fillna("").astype("str").str.strip().to_numpy()
+        columns.setdefault(column, raw[header].fillna("").astype("str").str.strip())
     for column in source.columns:
-        if column not in frame:
-            frame[column] = pd.Series("", index=frame.index, dtype="str")
+        columns.setdefault(column, pd.Series("", index=raw.index, dtype="str"))
+    frame = pd.DataFrame(columns).reset_index(drop=True)
     frame["_file"] = name
-    frame["_row"] = pd.RangeIndex(1, len(frame) + 1)
+    frame["_row"] = np.arange(1, len(frame) + 1)
     return frame
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import ids
 from yibao.reasons import Problems
@@ -42,13 +44,25 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def parse_fen(values: pd.Series) -> pd.Series:
     """Yuan text with at most two decimals → integer fen (exact, no floats); anything else → <NA>.
 
-    >>> parse_fen(pd.Series(["380", "380.00", "38.5", "1,020.00", "abc", "1.234"])).tolist()
-    [38000, 38000, 3850, 102000, <NA>, <NA>]
+    >>> parse_fen(pd.Series(["380", "380.00", "38.5", "1,020.00", "abc", "1.234", ""])).tolist()
+    [38000, 38000, 3850, 102000, <NA>, <NA>, <NA>]
     """
-    parts = values.astype("str").str.strip().str.replace(",", "", regex=False).str.extract(r"^(\d{1,9})(?:\.(\d{1,2}))?$")
-    yuan = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
-    cents = pd.to_numeric(parts[1].fillna("").str.ljust(2, "0").replace("", "00"), errors="coerce").astype("Int64")
-    return (yuan * 100 + cents).astype("Int64")
+    text = pa.array(values.astype("str").str.strip().str.replace(",", "", regex=False), type=pa.string())
+    parts = pc.extract_regex(text, r"^(?P<yuan>\d{1,9})(?:\.(?P<fen>\d{1,2}))?$")
+    yuan = pc.cast(pc.struct_field(parts, "yuan"), pa.int64())
+    cents = pc.cast(pc.utf8_rpad(pc.struct_field(parts, "fen"), 2, "0"), pa.int64())
+    return pd.Series(pc.add(pc.multiply(yuan, 100), cents), index=values.index).astype("Int64")
+
+
+def parse_year(values: pd.Series) -> pd.Series:
+    """Four-digit years → Int64; anything else → <NA>.
+
+    >>> parse_year(pd.Series(["2024", " 2024 ", "24", "二〇二四"])).tolist()
+    [2024, 2024, <NA>, <NA>]
+    """
+    text = pa.array(values.astype("str").str.strip(), type=pa.string())
+    digits = pc.if_else(pc.match_substring_regex(text, r"^\d{4}$"), text, pa.scalar(None, pa.string()))
+    return pd.Series(pc.cast(digits, pa.int64()), index=values.index).astype("Int64")
 
 
 def _check_ids(frame: pd.DataFrame, problems: Problems, as_of: dt.date, home_region: str | None) -> pd.DataFrame:
@@ -161,7 +175,7 @@ def _residence(frame, out, source, problems, resolve_labels):
 def _payments(frame, out, source, problems, resolve_labels):
     fen = parse_fen(frame["paid_amount"])
     problems.add(fen.isna(), "AMOUNT_BAD", "“" + frame["paid_amount"].astype("str") + "”")
-    year = pd.to_numeric(frame["paid_year"].astype("str").str.strip(), errors="coerce").astype("Int64")
+    year = parse_year(frame["paid_year"])
     problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", "“" + frame["paid_year"].astype("str") + "”")
     when = parse_dates(frame["paid_date"])
     problems.add(when.isna(), "DATE_BAD", "缴费日期“" + frame["paid_date"].astype("str") + "”")

@@ -125,6 +125,17 @@ def engine(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
+def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Insert every row of ``frame`` (columns named as the table's) as native Python values, NULL for NA."""
+    if frame.empty:
+        return 0
+    native = frame.astype(object).where(frame.notna(), None)
+    columns = list(native.columns)
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*(native[c].tolist() for c in columns), strict=True)]
+    conn.execute(sa.insert(table), records)
+    return len(records)
+
+
 def init_db(warehouse: sa.Engine, exchange: sa.Engine) -> None:
     """Create every table that does not exist yet (idempotent)."""
     metadata.create_all(warehouse)

@@ -12,6 +12,7 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
+from yibao import storage
 from yibao.money import fen_to_yuan
 from yibao.storage import bill_versions, bills, tax_bills
 
@@ -41,6 +42,21 @@ def pending_versions(conn: sa.Connection, county: str, year: int) -> pd.DataFram
     return pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
 
 
+def _funds_for_tax(funds: pd.Series, cancelled: pd.Series, fund_names: dict[str, str]) -> list[str]:
+    """Fund JSON as the tax side reads it: Chinese fund names and yuan strings (zeros for cancellations)."""
+    def render(text: str, cancel: bool) -> str:
+        amounts = {fund_names.get(k, k): str(fen_to_yuan(0 if cancel else v)) for k, v in json.loads(text).items()}
+        return json.dumps(amounts, ensure_ascii=False, sort_keys=True)
+
+    rendered: dict[tuple[str, bool], str] = {}  # one rendering per distinct fund split
+    out = []
+    for key in zip(funds.tolist(), cancelled.tolist(), strict=True):
+        if key not in rendered:
+            rendered[key] = render(*key)
+        out.append(rendered[key])
+    return out
+
+
 def push(
     warehouse: sa.Engine, exchange: sa.Engine, county: str, region_code: str, year: int, fund_names: dict[str, str],
     *, dry_run: bool = False,
@@ -58,33 +74,29 @@ def push(
                 sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(tax_bills.c.bill_no.in_(nos[i : i + 500]))
             ).all()
             present.update((r.bill_no, r.version) for r in rows)
-    is_new = [(b, int(v)) not in present for b, v in zip(todo["bill_no"], todo["version"], strict=True)]
+    is_new = [(b, int(v)) not in present for b, v in zip(todo["bill_no"].tolist(), todo["version"].tolist(), strict=True)]
     send = todo[is_new]
     now = dt.datetime.now(dt.UTC)
     if len(send):
-        records = [
+        cancelled = send["change"] == "cancelled"
+        rows = pd.DataFrame(
             {
-                "bill_no": r.bill_no,
-                "version": int(r.version),
-                "change": r.change,
+                "bill_no": send["bill_no"],
+                "version": send["version"].astype("int64"),
+                "change": send["change"],
                 "region_code": region_code,
                 "year": year,
-                "id_number": r.id_number,
-                "name": r.name,
-                "category": r.category,
-                "subsidy": fen_to_yuan(0 if r.change == "cancelled" else r.subsidy_fen),
-                "personal": fen_to_yuan(r.personal_fen),
-                "funds": json.dumps(
-                    {fund_names.get(k, k): str(fen_to_yuan(0 if r.change == "cancelled" else v))
-                     for k, v in json.loads(r.funds).items()},
-                    ensure_ascii=False, sort_keys=True,
-                ),
+                "id_number": send["id_number"],
+                "name": send["name"],
+                "category": send["category"],
+                "subsidy": send["subsidy_fen"].where(~cancelled, 0).map(fen_to_yuan),
+                "personal": send["personal_fen"].map(fen_to_yuan),
+                "funds": _funds_for_tax(send["funds"], cancelled, fund_names),
                 "pushed_at": now,
             }
-            for r in send.itertuples(index=False)
-        ]
+        )
         with exchange.begin() as conn:
-            conn.execute(sa.insert(tax_bills), records)
+            storage.insert_frame(conn, tax_bills, rows)
     with warehouse.begin() as conn:
         nos = todo["bill_no"].tolist()
         for i in range(0, len(nos), 500):

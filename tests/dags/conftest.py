@@ -23,4 +23,3 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         AIRFLOW__CORE__PLUGINS_FOLDER=str(PROJECT / "plugins"),
     )
     return env
-

@@ -11,7 +11,11 @@ import yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
 AIRFLOW_SERVICES = {
-    "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
     "airflow-worker",
 }
 PROJECT_MOUNTS = {
@@ -36,7 +40,9 @@ def test_the_production_services_are_all_there(services):
 
 
 def test_long_running_services_have_healthchecks(services):
-    assert [name for name, spec in services.items() if name != "airflow-init" and "healthcheck" not in spec] == []
+    assert [
+        name for name, spec in services.items() if name != "airflow-init" and "healthcheck" not in spec
+    ] == []
 
 
 def test_every_airflow_service_mounts_the_project_folders(services):
@@ -51,7 +57,9 @@ def test_every_airflow_service_shares_one_secret(services, key):
     values = {spec["environment"].get(key) for spec in airflow_services(services).values()}
     assert len(values) == 1
     (value,) = values
-    assert value.startswith("${") and ":?" in value, "secrets come from .env and are required, never committed"
+    assert value.startswith("${") and ":?" in value, (
+        "secrets come from .env and are required, never committed"
+    )
 
 
 def test_tasks_run_on_celery_workers_over_redis(services):
@@ -79,7 +87,9 @@ def test_the_databases_the_services_use_are_created(services):
     wanted = {env[key].rsplit("/", 1)[1] for key in ("YIBAO_WAREHOUSE_URL", "YIBAO_TAX_EXCHANGE_URL")}
     init_sql = (PROJECT / "docker" / "initdb.sql").read_text(encoding="utf-8")
     assert {name for name in wanted if f"CREATE DATABASE {name} " not in init_sql} == set()
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/" + services["postgres"]["environment"]["POSTGRES_DB"])
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(
+        "/" + services["postgres"]["environment"]["POSTGRES_DB"]
+    )
 
 
 def test_services_start_after_the_database_is_migrated(services):

@@ -14,7 +14,15 @@ import pytest
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 PIPELINE = {"yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage"}
 # Libraries only task bodies may import; any pipeline stage of the package pulls in at least one.
-HEAVY_MODULES = ("pandas", "numpy", "pyarrow", "great_expectations", "openpyxl", "python_calamine", "xlsxwriter")
+HEAVY_MODULES = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "great_expectations",
+    "openpyxl",
+    "python_calamine",
+    "xlsxwriter",
+)
 
 LOAD_DAGBAG = """
 import json
@@ -45,8 +53,9 @@ print(json.dumps(sorted(name for name in sys.argv[2:] if name in sys.modules)))
 
 def run_python(code: str, env: dict[str, str], *args: str):
     """Run `code` in a fresh interpreter of this venv and decode the JSON it prints last."""
-    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], check=False, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

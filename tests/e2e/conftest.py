@@ -71,12 +71,18 @@ def standalone(tmp_path):
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "YIBAO_"))}
     env.update({key: str(port) for key, port in ports.items()})
-    env.update(AIRFLOW_HOME=str(tmp_path / "airflow_home"), YIBAO_HOME=str(tmp_path / "data"), PEOPLE=E2E_PEOPLE)
+    env.update(
+        AIRFLOW_HOME=str(tmp_path / "airflow_home"), YIBAO_HOME=str(tmp_path / "data"), PEOPLE=E2E_PEOPLE
+    )
     log = tmp_path / "standalone.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(PROJECT / "scripts" / "run_standalone.sh")], env=env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [str(PROJECT / "scripts" / "run_standalone.sh")],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base_url = f"http://localhost:{ports['AIRFLOW__API__PORT']}"
     try:
@@ -91,9 +97,15 @@ def standalone(tmp_path):
                 pass
             time.sleep(2)
         passwords = json.loads((tmp_path / "airflow_home" / "simple_auth_manager_passwords.json").read_text())
-        token = httpx.post(
-            f"{base_url}/auth/token", json={"username": "admin", "password": passwords["admin"]}, timeout=10
-        ).raise_for_status().json()["access_token"]
+        token = (
+            httpx.post(
+                f"{base_url}/auth/token",
+                json={"username": "admin", "password": passwords["admin"]},
+                timeout=10,
+            )
+            .raise_for_status()
+            .json()["access_token"]
+        )
         with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
             yield Standalone(api, log)
     finally:

@@ -22,7 +22,9 @@ def latest_run(api, dag_id: str) -> dict | None:
 
 def failed_tasks(api, run: dict) -> list[str]:
     tis = api.get(f"/api/v2/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances")
-    return [ti["task_id"] for ti in tis.raise_for_status().json()["task_instances"] if ti["state"] == "failed"]
+    return [
+        ti["task_id"] for ti in tis.raise_for_status().json()["task_instances"] if ti["state"] == "failed"
+    ]
 
 
 def test_the_first_daily_run_goes_through_to_coverage(standalone):
@@ -30,12 +32,16 @@ def test_the_first_daily_run_goes_through_to_coverage(standalone):
     deadline = time.monotonic() + TIMEOUT_S
     while True:
         runs = {dag_id: latest_run(api, dag_id) for dag_id in PIPELINE}
-        failed = {dag_id: failed_tasks(api, run) for dag_id, run in runs.items() if run and run["state"] == "failed"}
+        failed = {
+            dag_id: failed_tasks(api, run) for dag_id, run in runs.items() if run and run["state"] == "failed"
+        }
         assert failed == {}, f"failed tasks: {failed}\n{standalone.log_tail()}"
         ingest, coverage = runs["yibao_ingest"], runs["yibao_coverage"]
         if (
-            ingest and ingest["state"] == "success"
-            and coverage and coverage["state"] == "success"
+            ingest
+            and ingest["state"] == "success"
+            and coverage
+            and coverage["state"] == "success"
             and datetime.fromisoformat(coverage["run_after"]) > datetime.fromisoformat(ingest["start_date"])
         ):
             break

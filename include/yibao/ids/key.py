@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from yibao.ids.matrix import (
+    WEIGHTS,
     WIDTH,
     ascii_matrix,
     body_numbers,
@@ -35,6 +36,20 @@ def to_key(normalized: pd.Series) -> np.ndarray:
     keys = np.full(len(normalized), -1, dtype=np.int64)
     keys[rows[ok]] = body[ok] * 11 + vt[17][ok]
     return keys
+
+
+def key_of_body(bodies: np.ndarray) -> np.ndarray:
+    """Keys for 17-digit bodies given as integers (how generated people get valid IDs).
+
+    >>> key_of_body(np.array([11010519491231002])).tolist()
+    [121115714403541032]
+    """
+    rest = np.asarray(bodies, dtype=np.int64).copy()
+    total = np.zeros(len(rest), dtype=np.int64)
+    for weight in WEIGHTS[::-1]:  # least significant digit first
+        rest, digit = np.divmod(rest, 10)
+        total += digit * int(weight)
+    return np.asarray(bodies, dtype=np.int64) * 11 + (12 - total % 11) % 11
 
 
 def from_key(keys) -> pd.Series:

@@ -301,7 +301,7 @@ def _insured_columns(persons: pd.DataFrame, as_of: dt.date, rng: np.random.Gener
     )
     since = np.minimum(since, np.datetime64(as_of, "D"))
     places = np.array(
-        [name for code, name, _, last in idnumbers.region_table() if last is None], dtype=object
+        idnumbers.current_county_names(), dtype=object
     )
     place = places[rng.integers(0, len(places), n)]
     out = {}

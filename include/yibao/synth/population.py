@@ -210,7 +210,7 @@ def build(juris: Jurisdiction, n: int, as_of: dt.date, rng: np.random.Generator)
     same_prov = others[others // 10_000 == int(juris.region_code) // 10_000]
     retired = idnumbers.retired_codes(juris.name)
     if retired:
-        last_years = {c: y for c, _, _, y in idnumbers.region_table() if c in retired}
+        last_years = {c: idnumbers.last_year(c) for c in retired}
         pick = rng.integers(0, len(retired), n)
         code = np.array(retired, dtype=np.int64)[pick]
         until = np.array([last_years[c] for c in retired])[pick]
@@ -261,9 +261,7 @@ def build(juris: Jurisdiction, n: int, as_of: dt.date, rng: np.random.Generator)
         {
             "first17": first17,
             "key": idnumbers.person_keys(first17),
-            "id_number": pd.Series(
-                idnumbers.id_strings(first17).to_numpy(zero_copy_only=False), dtype=object
-            ),
+            "id_number": idnumbers.id_strings(first17).astype(object).to_numpy(),
             "name": pd.Series(name, dtype=object),
             "male": male,
             "birth_date": birth,
