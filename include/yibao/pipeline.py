@@ -147,7 +147,10 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(_stage_path(settings, "persons"))
+    persons = pd.read_parquet(
+        _stage_path(settings, "persons"),
+        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village"],
+    )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
     eligible = persons[persons["should_insure"]].reset_index(drop=True)
     grade = memberships.dropna(subset=["disability_grade"]).groupby("key")["disability_grade"].min()
@@ -190,7 +193,7 @@ def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
     policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(_stage_path(settings, "persons"))
+    persons = pd.read_parquet(_stage_path(settings, "persons"), columns=["key", "town", "should_insure"])
     staged, _ = _published_feeds(settings, {"payments"})
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     paid = coverage_mod.paid_keys(payments, policy.year, as_of)

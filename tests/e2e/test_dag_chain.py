@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from yibao import storage, synth
 
+pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[2]
 CHAIN = ["yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage"]
 RUNNER = """

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from yibao.cli import ids, pipeline, policy, synth
 from yibao.errors import UserError
-
-SUBCOMMANDS = ("ids", "policy", "synth", "pipeline")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,13 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yibao", description="城乡居民医保征缴数据共享流水线 (resident medical insurance pipeline)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"yibao.cli.{name}")
-        except ModuleNotFoundError as exc:  # sub-command still being built in parallel
-            if exc.name == f"yibao.cli.{name}":
-                continue
-            raise
+    for module in (synth, pipeline, ids, policy):
         module.register(sub)
     return parser
 

@@ -6,7 +6,6 @@ Exit code 0 when every ID is valid, 1 when some are not, 2 when the file itself 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import json
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from yibao.cli.args import date_arg
 from yibao.errors import UserError
 from yibao.masking import mask_id_series
 from yibao.readers import csv_as_utf8, xlsx_rows
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", type=Path, help="文本(.txt)、CSV(.csv) 或 Excel(.xlsx) 文件")
     p.add_argument("--column", help="身份证号码所在列的列名（CSV/XLSX；默认自动识别）")
     p.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象 (one JSON object per row)")
-    p.add_argument("--as-of", type=dt.date.fromisoformat, help="判断出生日期的基准日 YYYY-MM-DD（默认今天）")
+    p.add_argument("--as-of", type=date_arg, help="判断出生日期的基准日 YYYY-MM-DD（默认今天）")
     p.add_argument("--home-region", help="本县地址码（如 140823），外地号码作提示")
     p.set_defaults(func=run_check)
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import json
 from pathlib import Path
 
+from yibao.cli.args import date_arg
 from yibao.errors import UserError
 from yibao.settings import Settings
-
-
-def parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD，收到 {text!r}") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -48,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = actions.add_parser("run", help="导入各部门数据→校验→身份→资助认定→单据→推送税务→参保进度")
     p.add_argument("--county", required=True, help="规则编号，例如 wenxi-2024")
     p.add_argument("--inbox", help="各部门报送文件所在目录（默认 $YIBAO_HOME/inbox/<county>）")
-    p.add_argument("--as-of", type=parse_date, help="统计日期 YYYY-MM-DD（默认北京时间今天）")
+    p.add_argument("--as-of", type=date_arg, help="统计日期 YYYY-MM-DD（默认北京时间今天）")
     p.set_defaults(func=_run)
 
     db = sub.add_parser("db", help="数据库管理 (warehouse and tax exchange)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -10,15 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from yibao.cli.args import date_arg
 from yibao.errors import UserError
 from yibao.ids import check as check_ids
 from yibao.ids import describe
 from yibao.ids.vector import today
 from yibao.masking import mask_id
+from yibao.money import yuan
 from yibao.policy import Policy, decide, explain, load, resolve_labels, split_labels
 from yibao.policy.explain import LATE_PAYS
 from yibao.policy.loader import REFUND_CASES
-from yibao.money import yuan
 
 ID_COLUMN, LABEL_COLUMN = "身份证号码", "人员类别"
 GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
     p = sub.add_parser("decide", help="按规则文件认定一份人员名单的资助")
     p.add_argument("--policy", required=True, help="规则文件路径或 id")
     p.add_argument("--persons", required=True, type=Path, help="CSV：身份证号码、人员类别[、残疾等级]")
-    p.add_argument("--as-of", type=_date, help="认定日期 YYYY-MM-DD（默认今天）")
+    p.add_argument("--as-of", type=date_arg, help="认定日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--json", action="store_true", help="每人输出一行 JSON")
     p.set_defaults(func=run_decide)
 
@@ -47,15 +47,9 @@ def register(subparsers) -> None:
     p.add_argument("--id", required=True, help="身份证号码")
     p.add_argument("--categories", default="", help="人员类别，多个用、或;分隔")
     p.add_argument("--disability-grade", default="", help="残疾等级（一级至四级）")
-    p.add_argument("--as-of", type=_date, help="认定日期 YYYY-MM-DD（默认今天）")
+    p.add_argument("--as-of", type=date_arg, help="认定日期 YYYY-MM-DD（默认今天）")
     p.set_defaults(func=run_explain)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD：{text!r}") from None
 
 
 def run_check(args) -> int:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
+from yibao.cli.args import date_arg
 from yibao.errors import UserError
 
 
@@ -20,18 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, metavar="S", help="随机种子（同一种子生成完全相同的文件）")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="输出目录（县区收件箱）")
     p.add_argument(
-        "--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="数据截止日期（默认为集中征缴期末）"
+        "--as-of", type=date_arg, default=None, metavar="YYYY-MM-DD", help="数据截止日期（默认为集中征缴期末）"
     )
     p.add_argument("--defect-scale", type=float, default=1.0, metavar="X", help="缺陷比例倍数，0 表示无缺陷")
     p.add_argument("--force", action="store_true", help="输出目录已有报送文件时覆盖")
     p.set_defaults(func=run)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
