@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
+from yibao import ids, quality, storage, tax_exchange
 from yibao import policy as policy_mod
-from yibao import quality, storage, tax_exchange
 from yibao.identities import build_identities
 from yibao.landing import land
 from yibao.masking import mask_id_series
@@ -114,6 +114,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
         conn.execute(sa.insert(storage.feed_loads),
                      {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok"})
+    log.info("%s%s：文件 %d 个，读取 %d 行，入库 %d 行，退回 %d 行", source.department, source.title,
+             len(landed), len(frame), len(staged.rows), len(staged.rejected))
     return {**result, "status": "ok"}
 
 
@@ -124,23 +126,66 @@ def _published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple
     return staged, {feed: sources[feed].kind for feed in staged}
 
 
+def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: pd.DataFrame,
+                         roster_feeds: list[str]) -> pd.DataFrame:
+    """For roster rows sent back for their ID, the register ID they probably meant (one candidate only)."""
+    id_problems = {code for code, reason in ids.REASONS.items() if reason.level == "error"} | {"NOT_IN_REGISTER"}
+    wanted = ["id_number", "name", "town", "village", "_file", "_row", "reason_codes"]
+    frames = []
+    for feed in roster_feeds:
+        path = _rejections_path(settings, feed)
+        if path.exists():
+            frames.append(pd.read_parquet(path).reindex(columns=wanted).assign(feed=feed))
+    if len(crosscheck):
+        frames.append(crosscheck.reindex(columns=wanted).assign(feed=crosscheck["source"]))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*wanted, "feed"])
+    codes = rows["reason_codes"].fillna("").str.split(",")
+    rows = rows[codes.map(lambda c: bool(id_problems.intersection(c)))].reset_index(drop=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["feed", "file", "row_no", "suggested_id"])
+    written = rows[["id_number", "name", "town", "village"]].astype("str").replace({"": pd.NA, "nan": pd.NA})
+    register = persons.loc[persons["in_register"], ["id_number", "name", "town", "village"]]
+    found = ids.suggest_corrections(written, register)
+    hit = found["suggested_id"].notna().to_numpy()
+    return pd.DataFrame({"feed": rows.loc[hit, "feed"], "file": rows.loc[hit, "_file"],
+                         "row_no": rows.loc[hit, "_row"].astype("int64"),
+                         "suggested_id": found.loc[hit, "suggested_id"]}).reset_index(drop=True)
+
+
 def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
     staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
     found = build_identities(staged, kinds, as_of)
     storage.publish_parquet(found.persons, _stage_path(settings, "persons"))
     storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
+    roster_feeds = [f for f, k in kinds.items() if k in ("roster", "roster_changes")]
+    suggestions = _suggest_corrections(settings, found.persons, found.rejected, roster_feeds)
     warehouse = storage.engine(settings.warehouse_url)
+    table = storage.rejections
     with warehouse.begin() as conn:
-        for feed in (f for f, k in kinds.items() if k in ("roster", "roster_changes")):
+        for feed in roster_feeds:
             rejected = found.rejected[found.rejected["source"] == feed] if len(found.rejected) else found.rejected
             _record_rejections(conn, settings, run_id, "crosscheck", feed, rejected)
+        if len(suggestions):
+            conn.execute(
+                sa.update(table)
+                .where(table.c.county == settings.county, table.c.feed == sa.bindparam("b_feed"),
+                       table.c.file == sa.bindparam("b_file"), table.c.row_no == sa.bindparam("b_row"))
+                .values(suggested_id_masked=sa.bindparam("b_masked")),
+                [{"b_feed": f, "b_file": fi, "b_row": r, "b_masked": m} for f, fi, r, m in zip(
+                    suggestions["feed"].tolist(), suggestions["file"].tolist(), suggestions["row_no"].tolist(),
+                    mask_id_series(suggestions["suggested_id"]).tolist(), strict=True)],
+            )
     storage.publish_parquet(found.rejected, _rejections_path(settings, "_crosscheck"))
+    storage.publish_parquet(suggestions, _rejections_path(settings, "_suggestions"))
+    log.info("人员 %d 人（应参保 %d 人），有效身份 %d 条，比对户籍退回 %d 行", len(found.persons),
+             int(found.persons["should_insure"].sum()), len(found.memberships), len(found.rejected))
     return {
         "persons": len(found.persons),
         "should_insure": int(found.persons["should_insure"].sum()),
         "memberships": len(found.memberships),
         "crosscheck_rejected": len(found.rejected),
+        "id_suggestions": len(suggestions),
     }
 
 
@@ -178,6 +223,8 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
     with warehouse.begin() as conn:
         delta = bills_mod.diff_bills(current, bills_mod.previous_bills(conn, settings.county, policy.year))
         counts = bills_mod.record_changes(conn, delta, settings.county, policy.year, run_id)
+    log.info("单据 %d 张：新增 %d，变更 %d，作废 %d，未变 %d", len(current), counts["new"], counts["amended"],
+             counts["cancelled"], counts["unchanged"])
     return {**counts, "bills": len(current)}
 
 

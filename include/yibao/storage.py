@@ -46,6 +46,7 @@ rejections = sa.Table(
     sa.Column("town", sa.String(64)),
     sa.Column("reason_codes", sa.Text, nullable=False),
     sa.Column("reason_text", sa.Text, nullable=False),
+    sa.Column("suggested_id_masked", sa.String(32)),  # the register ID this row probably meant
     sa.Index("ix_rejections_county_feed", "county", "feed"),
 )
 

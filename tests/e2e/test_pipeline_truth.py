@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from yibao import pipeline, policy, storage, synth
+from yibao.masking import mask_id
 
 # Which rejection codes each injected defect must produce (any of them), or None when it must be accepted.
 EXPECTED_CODES = {
@@ -60,6 +61,14 @@ def test_pipeline_matches_ground_truth(settings, county):
         found = codes_at.get((d.feed, d.file, d.row), "")
         assert not {"BAD_CHECK", "BAD_CHARS", "BAD_LENGTH"} & set(found.split(",")), (d.defect, found)
     assert not rejected["id_masked"].str.contains(r"\d{7}").any(), "unmasked ID digits in the warehouse"
+
+    # A mistyped ID of someone in the register comes back with the register ID it meant (masked).
+    typos = defects[(defects["defect"] == "TYPO_ID") & defects["key"].isin(truth.loc[truth["in_register"], "key"])]
+    assert len(typos) > 0
+    suggested = rejected.set_index(["feed", "file", "row_no"])["suggested_id_masked"]
+    true_id = truth.set_index("key")["id_number"]
+    for d in typos.itertuples():
+        assert suggested.get((d.feed, d.file, d.row)) == mask_id(true_id[d.key]), d
 
     # Coverage: should-insure and paid per town equal the truth for people whose register row is usable.
     register_rejected = set(defects.loc[(defects["feed"] == "gongan_huji") & (defects["expect"] == "reject"), "key"])
