@@ -34,6 +34,7 @@ from stdnum.cn import ric as stdnum_ric
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import peak_rss
+
 from yibao.cli import main as cli_main
 from yibao.ids import check, from_key, suggest_corrections, to_key
 from yibao.ids.suggest import neighbours

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory import peak_rss  # noqa: E402
+from memory import peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pipeline.json"
 

@@ -22,8 +22,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import peak_rss
-from yibao.policy import decide, load
+
 from yibao.money import yuan
+from yibao.policy import decide, load
 
 RESULTS = Path(__file__).resolve().parent / "results" / "policy.json"
 COUNTIES = ("juye-2024", "dingtao-2024", "tengzhou-2024", "wenxi-2024")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -67,6 +66,3 @@ def _isolated_env(monkeypatch, tmp_path):
     for var in ("YIBAO_WAREHOUSE_URL", "YIBAO_TAX_EXCHANGE_URL", "YIBAO_COUNTY"):
         monkeypatch.delenv(var, raising=False)
 
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[1]

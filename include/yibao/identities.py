@@ -79,8 +79,8 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     )
     problems = Problems(roster.index)
     problems.add(known["_merge"] == "left_only", "NOT_IN_REGISTER")
-    problems.add(known["deceased"] == True, "DECEASED", known["status_date"].dt.strftime("%Y-%m-%d").fillna(""))  # noqa: E712
-    problems.add(known["moved_out"] == True, "MOVED_OUT")  # noqa: E712
+    problems.add(known["deceased"], "DECEASED", known["status_date"].dt.strftime("%Y-%m-%d").fillna(""))
+    problems.add(known["moved_out"], "MOVED_OUT")
     mismatch = (known["_merge"] == "both") & (known["name"].fillna("") != roster["name"].str.strip())
     problems.add(mismatch, "NAME_MISMATCH")
     bad = problems.rejected.to_numpy()

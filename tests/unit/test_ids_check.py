@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from stdnum.cn.ric import calc_check_digit  # independent oracle for check characters
+
 from yibao.ids import REASONS, check, describe, from_key, ric, to_key
 
 AS_OF = dt.date(2024, 1, 1)

@@ -7,6 +7,7 @@ import json
 import pytest
 import xlsxwriter
 from stdnum.cn.ric import calc_check_digit
+
 from yibao.cli import main
 
 GOOD = "37048119800101123" + calc_check_digit("370481198001011230")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from great_expectations.expectations.registry import get_expectation_impl
 from stdnum.cn.ric import calc_check_digit
+
 from yibao import gx_expectations
 from yibao.errors import UserError
 

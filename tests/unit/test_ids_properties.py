@@ -9,6 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn.ric import calc_check_digit  # independent oracle
+
 from yibao.ids import check, from_key, ric, to_key
 from yibao.ids.regions import IN_USE, region_table
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from stdnum.cn.ric import calc_check_digit
+
 from yibao.ids import suggest_corrections
 
 

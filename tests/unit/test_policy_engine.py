@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+
 from yibao.policy import decide, load, resolve_labels, split_labels
 
 TENGZHOU = load("tengzhou-2024")

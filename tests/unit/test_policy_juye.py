@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+
 from yibao.policy import decide, load
 
 POLICY = load("juye-2024")

@@ -6,6 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 import yaml
+
 from yibao.jurisdiction import RulesFileError, read_rules_yaml
 from yibao.policy import decide, load
 

@@ -9,8 +9,8 @@ import pandas as pd
 
 from yibao.ids import age_at
 from yibao.masking import mask_id
-from yibao.policy.loader import REFUND_CASES, Basis, Policy
 from yibao.money import yuan
+from yibao.policy.loader import REFUND_CASES, Basis, Policy
 
 LATE_PAYS = {"personal": "缴纳个人缴费部分", "personal_and_fiscal": "按个人缴费和财政补助标准由个人全额缴纳"}
 

@@ -14,8 +14,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from yibao.jurisdiction import Jurisdiction, RulesFileError, parse_jurisdiction, read_rules_yaml
-from yibao.policy import schema
 from yibao.money import to_fen, yuan
+from yibao.policy import schema
 from yibao.policy.money import percent_of
 from yibao.sources import fold, standard_statuses
 
