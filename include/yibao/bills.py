@@ -120,12 +120,12 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
     now = dt.datetime.now(dt.UTC)
     cancelled_nos = changed.loc[changed["change"] == "cancelled", "bill_no"].tolist()
     live = changed[changed["change"] != "cancelled"]
-    for chunk in _chunks(live["bill_no"].tolist()):
+    for chunk in storage.chunks(live["bill_no"].tolist()):
         conn.execute(sa.delete(bills).where(bills.c.bill_no.in_(chunk)))
     storage.insert_frame(
         conn, bills, live[BILL_COLUMNS + ["version"]].assign(county=county, year=year, status="active", run_id=run_id)
     )
-    for chunk in _chunks(cancelled_nos):
+    for chunk in storage.chunks(cancelled_nos):
         conn.execute(
             sa.update(bills)
             .where(bills.c.bill_no.in_(chunk))
@@ -145,7 +145,3 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
     storage.insert_frame(conn, bill_versions, versions)
     return counts
 
-
-def _chunks(items: list, size: int = 500):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -53,7 +53,7 @@ def _stage_path(settings: Settings, name: str) -> Path:
 def init(settings: Settings) -> None:
     """Create the warehouse and exchange tables and the data folders (idempotent)."""
     storage.init_db(storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url))
-    for folder in (settings.inbox, settings.landing, settings.staging, settings.outputs):
+    for folder in (settings.inbox, settings.landing, settings.staging):
         folder.mkdir(parents=True, exist_ok=True)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -25,16 +24,6 @@ from yibao.sources import Source
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 GATE_SAMPLE_ROWS = 200_000
 
-
-@dataclass
-class GateResult:
-    suite: str
-    evaluated: int
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def success(self) -> bool:
-        return not self.failures
 
 
 def suite_path(kind: str) -> Path:
@@ -60,7 +49,7 @@ def build_suite(kind: str):
     return load_suite(suite_path(kind))
 
 
-def gate(frame: pd.DataFrame, source: Source) -> GateResult:
+def gate(frame: pd.DataFrame, source: Source) -> None:
     """Validate a feed's rows (as read) against its kind's suite; raise :class:`FeedError` on failure.
 
     Messages name the rule and the share of bad rows, never the values (they may be ID numbers).
@@ -74,7 +63,7 @@ def gate(frame: pd.DataFrame, source: Source) -> GateResult:
         sample = sample.sample(GATE_SAMPLE_ROWS, random_state=0)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": sample})
     result = batch.validate(suite)
-    outcome = GateResult(suite.name, len(result.results))
+    failures = []
     for r in result.results:
         if not r.success:
             kwargs = r.expectation_config.kwargs
@@ -83,7 +72,6 @@ def gate(frame: pd.DataFrame, source: Source) -> GateResult:
             share = r.result.get("unexpected_percent")
             detail = f"，不合格比例 {share:.1f}%" if isinstance(share, (int, float)) else ""
             note = (r.expectation_config.meta or {}).get("说明", r.expectation_config.type)
-            outcome.failures.append(f"{header or '整表'}：{note}{detail}")
-    if outcome.failures:
-        raise FeedError(f"{source.department}{source.title} 未通过数据质量检查：" + "；".join(outcome.failures))
-    return outcome
+            failures.append(f"{header or '整表'}：{note}{detail}")
+    if failures:
+        raise FeedError(f"{source.department}{source.title} 未通过数据质量检查：" + "；".join(failures))

@@ -81,28 +81,31 @@ def _find_header(rows: list[list[str]], source: Source, name: str) -> int:
     raise FeedError(f"文件 {name} 缺少必填列（应包含：{wanted}），请使用规定模板")
 
 
+def _xlsx_table(path: Path, source: Source, name: str) -> pd.DataFrame:
+    rows = xlsx_rows(path, name)
+    header_at = _find_header(rows, source, name)
+    header = [c.strip() for c in rows[header_at]]
+    body = [r for r in rows[header_at + 1 :] if any(c.strip() for c in r)]
+    return pd.DataFrame(body or None, columns=header, dtype="str")
+
+
+def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
+    data = csv_as_utf8(path.read_bytes(), name)
+    if not data.strip():
+        raise FeedError(f"文件 {name} 是空文件")
+    raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, engine="pyarrow")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    _find_header([list(raw.columns)], source, name)
+    return raw
+
+
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
     """Read one drop into canonical columns plus ``_file`` (the department's file name) and ``_row``.
 
     ``_row`` is the 1-based data row number under the header, as the clerk counts rows in the template.
     """
     name = name or path.name
-    if source.format == "xlsx":
-        rows = xlsx_rows(path, name)
-    else:
-        data = csv_as_utf8(path.read_bytes(), name)
-        rows = None
-    if rows is not None:
-        header_at = _find_header(rows, source, name)
-        header = [c.strip() for c in rows[header_at]]
-        body = [r for r in rows[header_at + 1 :] if any(c.strip() for c in r)]
-        raw = pd.DataFrame(body, columns=header, dtype="str") if body else pd.DataFrame(columns=header, dtype="str")
-    else:
-        if not data.strip():
-            raise FeedError(f"文件 {name} 是空文件")
-        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, engine="pyarrow")
-        raw.columns = [str(c).strip() for c in raw.columns]
-        _find_header([list(raw.columns)], source, name)
+    raw = (_xlsx_table if source.format == "xlsx" else _csv_table)(path, source, name)
     if raw.empty:
         raise FeedError(f"文件 {name} 没有数据行")
     mapping = source.header_map(list(raw.columns))

@@ -41,8 +41,3 @@ class Settings:
     def staging(self) -> Path:
         """Published canonical tables (Parquet), one per feed and per stage."""
         return self.home / "staging" / self.county
-
-    @property
-    def outputs(self) -> Path:
-        """Files people open: department feedback workbooks, coverage reports."""
-        return self.home / "outputs" / self.county

@@ -126,6 +126,12 @@ def engine(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
+def chunks(items: list, size: int = 500):
+    """Slices of ``items`` short enough for an ``IN (...)`` list on every database."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     """Insert every row of ``frame`` (columns named as the table's) as native Python values, NULL for NA."""
     if frame.empty:

@@ -68,10 +68,9 @@ def push(
         return {"pushed": 0, "already_present": 0, "pending": len(todo)}
     with exchange.connect() as conn:
         present = set()
-        nos = todo["bill_no"].tolist()
-        for i in range(0, len(nos), 500):
+        for chunk in storage.chunks(todo["bill_no"].tolist()):
             rows = conn.execute(
-                sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(tax_bills.c.bill_no.in_(nos[i : i + 500]))
+                sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(tax_bills.c.bill_no.in_(chunk))
             ).all()
             present.update((r.bill_no, r.version) for r in rows)
     is_new = [(b, int(v)) not in present for b, v in zip(todo["bill_no"].tolist(), todo["version"].tolist(), strict=True)]
@@ -98,11 +97,10 @@ def push(
         with exchange.begin() as conn:
             storage.insert_frame(conn, tax_bills, rows)
     with warehouse.begin() as conn:
-        nos = todo["bill_no"].tolist()
-        for i in range(0, len(nos), 500):
+        for chunk in storage.chunks(todo["bill_no"].tolist()):
             conn.execute(
                 sa.update(bill_versions)
-                .where(bill_versions.c.bill_no.in_(nos[i : i + 500]), bill_versions.c.pushed_at.is_(None))
+                .where(bill_versions.c.bill_no.in_(chunk), bill_versions.c.pushed_at.is_(None))
                 .values(pushed_at=now)
             )
     return {"pushed": len(send), "already_present": len(todo) - len(send), "pending": 0}
