@@ -38,8 +38,11 @@ STATUSES = {
 PAID = ("paid", "paid_late", "assisted_paid")
 GAP = ("assisted_unpaid", "unpaid")
 EXCLUDED = ("excluded_deceased", "excluded_moved_out", "excluded_employee", "excluded_elsewhere")
-PERSON_COLUMNS = ["key", "id_number", "name", "sex", "birth_date", "town", "village", "household_id", "relation",
-                  "phone", "address"]
+# What statuses need from persons; who the people are (names, IDs, contacts) stays in persons.parquet and is
+# joined back by position (statuses keep the persons' row order) where a list needs it.
+STATUS_INPUTS = ["key", "birth_date", "town", "village", "household_id", "should_insure", "deceased", "moved_out",
+                 "status_date", "employee_insured", "insured_elsewhere"]
+IDENTITY_COLUMNS = ["id_number", "name", "sex", "relation", "phone", "address"]
 
 
 def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.DataFrame:
@@ -47,21 +50,27 @@ def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.Data
 
     >>> p = pd.DataFrame({"key": [1, 1, 2, 3], "paid_year": [2024, 2024, 2023, 2024],
     ...                   "paid_date": pd.to_datetime(["2023-11-02", "2023-10-01", "2023-10-01", "2024-03-01"]),
-    ...                   "paid_fen": [38000, 38000, 38000, 0], "channel": ["微信", "村级代收", "微信", "微信"]})
+    ...                   "paid_fen": [38000, 38000, 38000, 0]})
     >>> first_payments(p, 2024, dt.date(2023, 12, 31)).to_dict("records")
-    [{'key': 1, 'paid_date': Timestamp('2023-10-01 00:00:00'), 'paid_fen': 76000, 'channel': '村级代收', 'records': 2}]
+    [{'key': 1, 'paid_date': Timestamp('2023-10-01 00:00:00'), 'paid_fen': 76000, 'records': 2}]
     """
-    columns = ["key", "paid_date", "paid_fen", "channel", "records"]
+    columns = ["key", "paid_date", "paid_fen", "records"]
     if payments.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            columns, ["int64", "datetime64[us]", "int64", "str", "int64"], strict=True)})
+            columns, ["int64", "datetime64[us]", "int64", "int64"], strict=True)})
     ok = ((payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))).fillna(False)
-    valid = payments.loc[ok, ["key", "paid_date", "paid_fen", "channel"]].sort_values(["key", "paid_date"], kind="stable")
+    valid = payments.loc[ok, ["key", "paid_date", "paid_fen"]].sort_values(["key", "paid_date"], kind="stable")
     grouped = valid.groupby("key", sort=False)
     first = valid.drop_duplicates("key", keep="first").set_index("key")
     first["paid_fen"] = grouped["paid_fen"].sum().astype("int64")
     first["records"] = grouped.size().astype("int64")
     return first.reset_index()[columns]
+
+
+def _take(values: pd.Series, at: np.ndarray, missing: object) -> np.ndarray:
+    """``values`` at positions ``at`` (from ``get_indexer``), ``missing`` where the position is -1."""
+    found = values.reset_index(drop=True).reindex(at)
+    return found.where(at >= 0, missing).to_numpy()
 
 
 def person_statuses(
@@ -72,27 +81,33 @@ def person_statuses(
     policy: Policy,
     as_of: dt.date,
 ) -> pd.DataFrame:
-    """One row per person: status, payment, subsidy, exclusion evidence and (late payers) benefit start.
+    """One row per person, in ``persons``' order: status, payment, subsidy and (late payers) benefit start.
 
     ``persons`` as published by the identities stage; ``decisions`` has key, category, subsidy_fen and
     personal_fen for should-insure people; ``memberships`` key and status (for no-waiting groups).
     """
-    out = persons.reindex(columns=[*PERSON_COLUMNS, "should_insure", "deceased", "moved_out", "status_date",
-                                   "employee_insured", "insured_elsewhere"]).copy()
-    for column in ("relation", "phone", "address", "household_id"):
-        out[column] = out[column].astype("str").where(out[column].notna(), "")
+    out = persons.reindex(columns=STATUS_INPUTS).reset_index(drop=True)
+    for column in ("household_id",):
+        if out[column].isna().any():
+            out[column] = out[column].astype("str").where(out[column].notna(), "")
+    for column in ("town", "village"):  # few distinct values: every later group-by and sort is on codes
+        if not isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype("str").astype("category")
     for flag in ("should_insure", "deceased", "moved_out", "employee_insured", "insured_elsewhere"):
         out[flag] = out[flag].fillna(False).astype(bool)
-    paid = first_payments(payments, policy.year, as_of).set_index("key")
-    out["paid_date"] = out["key"].map(paid["paid_date"])
-    out["paid_fen"] = out["key"].map(paid["paid_fen"]).astype("Int64")
-    out["paid_records"] = out["key"].map(paid["records"]).fillna(0).astype("int64")
-    out["channel"] = out["key"].map(paid["channel"]).fillna("").astype("str")
-    decided = decisions.set_index("key")
-    subsidy = out["key"].map(decided["subsidy_fen"]).fillna(0).astype("int64")
-    out["category"] = out["key"].map(decided["category"]).astype("str").where(subsidy > 0, "")
+    paid = first_payments(payments, policy.year, as_of)
+    at = pd.Index(paid["key"]).get_indexer(out["key"])
+    out["paid_date"] = _take(paid["paid_date"], at, pd.NaT)
+    out["paid_fen"] = pd.array(_take(paid["paid_fen"].astype("float64"), at, np.nan), dtype="Int64")
+    out["paid_records"] = _take(paid["records"], at, 0).astype("int64")
+    at = pd.Index(decisions["key"]).get_indexer(out["key"])
+    subsidy = pd.Series(_take(decisions["subsidy_fen"], at, 0).astype("int64"), index=out.index)
+    labels = decisions["category"].astype("str").astype("category")
+    codes = np.where((at >= 0) & (subsidy.to_numpy() > 0), labels.cat.codes.to_numpy()[np.maximum(at, 0)], -1)
+    out["category"] = pd.Categorical.from_codes(codes, categories=labels.cat.categories).add_categories(
+        [""] if "" not in labels.cat.categories else []).fillna("")
     out["subsidy_fen"] = subsidy
-    out["personal_fen"] = out["key"].map(decided["personal_fen"]).fillna(policy.personal_fen).astype("int64")
+    out["personal_fen"] = _take(decisions["personal_fen"], at, policy.personal_fen).astype("int64")
 
     has_paid = out["paid_date"].notna()
     late = has_paid & benefits.is_late(policy, out["paid_date"])
@@ -119,7 +134,7 @@ def person_statuses(
         out.loc[late_rows, "benefit_start"] = starts["benefit_start"].to_numpy()
         out.loc[late_rows, "benefit_rule"] = starts["rule"].to_numpy()
         out.loc[late_rows, "benefit_clause"] = starts["clause"].to_numpy()
-    return out.drop(columns=["deceased", "moved_out", "employee_insured", "insured_elsewhere"])
+    return out.drop(columns=["deceased", "moved_out", "employee_insured", "insured_elsewhere", "status_date"])
 
 
 def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -137,6 +152,8 @@ def _counts(statuses: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     frame["assisted_paid"] = frame["assisted_should"] & frame["paid"]
     frame["excluded"] = ~should
     counts = frame.groupby(by, sort=False, observed=True).sum().astype("int64")
+    names = counts.index.to_frame(index=False).astype("str")  # plain labels, whatever the key dtype
+    counts.index = pd.MultiIndex.from_frame(names) if len(by) > 1 else pd.Index(names[by[0]], name=by[0])
     counts["gap"] = counts["should_insure"] - counts["paid"]
     counts["rate"] = _rate(counts["paid"], counts["should_insure"])
     counts["assisted_rate"] = _rate(counts["assisted_paid"], counts["assisted_should"])
@@ -173,21 +190,22 @@ def by_village(statuses: pd.DataFrame) -> pd.DataFrame:
 
 def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     """Households (户) where some members who should insure have paid and others have not (户不漏人)."""
-    should = statuses[statuses["should_insure"] & (statuses["household_id"] != "")]
-    paid = should["status"].isin(PAID)
-    frame = pd.DataFrame({"town": should["town"], "village": should["village"], "household_id": should["household_id"],
-                          "paid": paid, "members": 1})
+    mask = statuses["should_insure"] & (statuses["household_id"] != "")
+    should = statuses.loc[mask, ["town", "village", "household_id", "status"]]
+    frame = should[["town", "village", "household_id"]].assign(paid=should["status"].isin(PAID), members=1)
     grouped = frame.groupby(["town", "village", "household_id"], sort=True, observed=True).agg(
         members=("members", "sum"), paid=("paid", "sum"))
     partial = grouped[(grouped["paid"] > 0) & (grouped["paid"] < grouped["members"])].copy()
     partial["unpaid"] = partial["members"] - partial["paid"]
-    return partial.reset_index()
+    partial = partial.reset_index()
+    partial[["town", "village"]] = partial[["town", "village"]].astype("str")
+    return partial
 
 
 def assisted_by_category(statuses: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Assisted groups' coverage per category (target 100%), in the rules file's priority order."""
-    assisted = statuses[statuses["should_insure"] & (statuses["subsidy_fen"] > 0)]
-    counts = pd.DataFrame({"category": assisted["category"], "should_insure": 1,
+    assisted = statuses.loc[statuses["should_insure"] & (statuses["subsidy_fen"] > 0), ["category", "status"]]
+    counts = pd.DataFrame({"category": assisted["category"].astype("str"), "should_insure": 1,
                            "paid": assisted["status"].isin(PAID)}).groupby("category").sum()
     order = [c.label for c in sorted(policy.categories, key=lambda c: c.priority)]
     counts = counts.reindex(order + sorted(set(counts.index) - set(order))).fillna(0).astype("int64")

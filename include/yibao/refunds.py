@@ -35,15 +35,18 @@ def insured_events(staged: pd.DataFrame, case: str, title: str) -> pd.DataFrame:
     return pd.DataFrame({"key": staged["key"], "case": case, "event_date": since, "evidence": title + " " + where})
 
 
-def refund_candidates(statuses: pd.DataFrame, events: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Payers with an event before the benefit year starts (or undated), one row per person and case."""
+def refund_candidates(statuses: pd.DataFrame, persons: pd.DataFrame, events: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Payers with an event before the benefit year starts (or undated), one row per person and case;
+    ``persons`` (key, name, id_number) says who they are."""
     cases = policy.refund.cases if policy.refund else tuple(REFUND_CASES)
     clause = policy.refund.basis.text if policy.refund else NO_CLAUSE
     before = pd.Timestamp(policy.benefit_start)
     relevant = events[events["case"].isin(cases)]
     relevant = relevant[relevant["event_date"].isna() | (relevant["event_date"] < before)]
-    payers = statuses.loc[statuses["paid_date"].notna(),
-                          ["key", "town", "village", "name", "id_number", "paid_date", "paid_fen"]]
+    payers = statuses.loc[statuses["paid_date"].notna() & statuses["key"].isin(relevant["key"]),
+                          ["key", "town", "village", "paid_date", "paid_fen"]]
+    payers = payers.astype({"town": "str", "village": "str"}).merge(
+        persons.loc[persons["key"].isin(payers["key"]), ["key", "name", "id_number"]], on="key", how="left")
     found = payers.merge(relevant, on="key", how="inner")
     found["case"] = found["case"].map(REFUND_CASES)
     found["clause"] = clause

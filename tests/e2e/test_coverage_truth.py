@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
 from yibao import pipeline, policy, storage, synth
+from yibao.stages.coverage import load_person_status
 
 AS_OF = dt.date(2024, 2, 10)
 WINDOW_END = pd.Timestamp("2023-12-25")
@@ -61,7 +62,7 @@ def expected_status(truth: pd.DataFrame) -> pd.Series:
 def ran(settings, county):
     inbox = county[0]
     result = pipeline.run(dataclasses.replace(settings, inbox=inbox), as_of=AS_OF)
-    statuses = pd.read_parquet(settings.staging / "person_status.parquet")
+    statuses = load_person_status(settings)
     return result, statuses
 
 
@@ -134,8 +135,8 @@ def test_notice_lists_are_masked_per_village(settings, county, ran):
         here = paid[(paid["town"] == town) & (paid["village"] == village)]
         assert len(body) == len(here)
         for r in body:
-            assert not FULL_ID.search(str(r[3])) and r[3][6:14] == "********"
-            assert r[2] not in full_names and "*" in r[2]
+            assert not FULL_ID.search(str(r[2])) and r[2][6:14] == "********"
+            assert r[1] not in full_names and "*" in r[1]
         listed += len(body)
     assert listed == len(paid)
 

@@ -9,7 +9,8 @@ streams it into the zip, millions of cells per second, and still guarantees what
 - Chinese headers in a bold, shaded, frozen header row with an autofilter; optional title rows above it
   (the departments' templates, e.g. 闻喜 附件2), merged across the table;
 - column widths that fit CJK text (a CJK character counts double);
-- integer fen shown as yuan numbers ``0.00`` (written as exact decimal text, summable in Excel);
+- integer fen shown as yuan numbers ``0.00`` (written as exact decimal text, summable in Excel); dates as
+  real dates shown ``yyyy-mm-dd``;
 - the file appears atomically (temp file, then ``os.replace``): a reader never sees half a workbook.
 
 >>> import tempfile, openpyxl
@@ -28,6 +29,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -38,11 +40,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ROWS_PER_CHUNK = 50_000  # sheet XML is built and compressed this many rows at a time (bounded memory)
+WRITERS = min(os.cpu_count() or 1, 4)  # threads compressing per-group workbooks
 MAX_WIDTH, MIN_WIDTH = 60, 6
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-FORMULA_START = r"^[=+\-@\t\r]"
+NEEDS_WORK = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # one scan decides if escaping is needed
+FORMULA_CHARS = ["=", "+", "-", "@", "\t", "\r"]  # a cell starting with one could be read as a formula
+SPACE_CHARS = [" ", "\t", "\r", "\n", "\u3000"]
 # cellXfs indexes in STYLES
-STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT = 1, 2, 3, 4, 5
+STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT, STYLE_DATE = 1, 2, 3, 4, 5, 6
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # day 0 of Excel's date serials (1900 system)
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,9 @@ def display_width(text: pa.Array) -> int:
 
 
 def _text(values: pd.Series) -> pa.Array:
-    """Any column as display text: dates as YYYY-MM-DD, booleans as 是/否, nulls stay null."""
+    """Any column as display text: booleans as 是/否, nulls stay null."""
     if pd.api.types.is_bool_dtype(values):
         values = values.map({True: "是", False: "否"})
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        values = values.dt.strftime("%Y-%m-%d")
     try:
         array = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
@@ -94,12 +98,24 @@ def _text(values: pd.Series) -> pa.Array:
 
 def _xml_text(text: pa.Array) -> pa.Array:
     """Text safe inside an XML element: characters XML forbids removed, ``& < >`` escaped."""
-    if pc.any(pc.match_substring_regex(text, ILLEGAL_XML)).as_py():
-        text = pc.replace_substring_regex(text, ILLEGAL_XML, "")
-    if pc.any(pc.match_substring_regex(text, "[&<>]")).as_py():
-        for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            text = pc.replace_substring(text, raw, entity)
+    if not pc.any(pc.match_substring_regex(text, NEEDS_WORK)).as_py():
+        return text
+    text = pc.replace_substring_regex(text, ILLEGAL_XML, "")
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, raw, entity)
     return text
+
+
+def _starts_with_formula(text: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(FORMULA_CHARS)), False)
+
+
+def _edge_space(text: pa.Array) -> pa.Array:
+    """Leading or trailing white space, which only ``xml:space="preserve"`` keeps."""
+    spaces = pa.array(SPACE_CHARS)
+    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces)
+    last = pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=spaces)
+    return pc.fill_null(pc.or_(first, last), False)
 
 
 def _yuan_text(fen: pd.Series) -> pa.Array:
@@ -136,6 +152,10 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
     ``strings`` is given, else inline in the cell (for many small workbooks cut from one frame)."""
     values = sheet.frame[column]
     header_width = display_width(pa.array([str((sheet.headers or {}).get(column, column))])) + 2
+    if pd.api.types.is_datetime64_any_dtype(values):  # real dates (sortable, filterable), shown as 2023-10-01
+        days = values.to_numpy("datetime64[D]")
+        serial = pa.array((days - EXCEL_EPOCH).astype("int64"), mask=np.isnat(days)).cast(pa.string())
+        return _Column(f'" s="{STYLE_DATE}"><v>', serial, "</v></c>", max(header_width, 12)), base
     if column in sheet.money_fen or column in sheet.percent or (
         pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     ):
@@ -151,14 +171,16 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
         return _Column(f'"{style}><v>', number, "</v></c>", min(width, MAX_WIDTH)), base
     if strings is None:
         text = _text(values)
-        quoted = pc.fill_null(pc.match_substring_regex(text, FORMULA_START), False)
-        inline = '" t="inlineStr"><is><t xml:space="preserve">'
-        head = pc.if_else(quoted, f'" s="{STYLE_QUOTED}{inline[1:]}', inline)
+        quoted = _starts_with_formula(text)
+        spaced = _edge_space(text)
+        inline = pc.if_else(spaced, '" t="inlineStr"><is><t xml:space="preserve">', '" t="inlineStr"><is><t>')
+        head = pc.if_else(quoted, pc.binary_join_element_wise(f'" s="{STYLE_QUOTED}', pc.utf8_slice_codeunits(inline, 1), ""),
+                          inline)
         width = max(header_width, display_width(text) + 2, MIN_WIDTH)
         return _Column(head, _xml_text(text), "</t></is></c>", min(width, MAX_WIDTH)), base
     encoded = _text(values).dictionary_encode()
     words = encoded.dictionary
-    quoted = pc.fill_null(pc.match_substring_regex(words, FORMULA_START), False)
+    quoted = _starts_with_formula(words)
     head = pc.if_else(pc.take(quoted, encoded.indices), f'" s="{STYLE_QUOTED}" t="s"><v>', '" t="s"><v>')
     index = pc.add(encoded.indices.cast(pa.int64()), base).cast(pa.string())
     strings.append(words)
@@ -167,10 +189,20 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
 
 
 def _rows(columns: list[_Column], numbers: pa.Array, start: int) -> pa.Array:
-    """Row XML for the rows numbered ``numbers`` (Excel row numbers as text), data from row ``start``."""
-    cells = [col.cells(column_letter(i), numbers, start) for i, col in enumerate(columns)]
-    return pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "",
-                                       null_handling="replace", null_replacement="")
+    """Row XML for the rows numbered ``numbers`` (Excel row numbers as text), data from row ``start``.
+
+    One join builds every row; only a column with empty values is joined apart first (an empty value
+    leaves out its whole cell).
+    """
+    pieces: list = ['<row r="', numbers, '">']
+    for i, col in enumerate(columns):
+        letter = column_letter(i)
+        if col.values.null_count:
+            pieces.append(pc.fill_null(col.cells(letter, numbers, start), ""))
+        else:
+            head = col.head if isinstance(col.head, str) else col.head.slice(start, len(numbers))
+            pieces.extend([f'<c r="{letter}', numbers, head, col.values.slice(start, len(numbers)), col.tail])
+    return pc.binary_join_element_wise(*pieces, "</row>", "")
 
 
 def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
@@ -200,11 +232,12 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
     tab = ' tabSelected="1"' if selected else ""
-    titles = "".join(_inline_row(i + 1, [t], STYLE_TITLE) for i, t in enumerate(sheet.title))
+    titles = "".join(_inline_row(i + 1, [t], STYLE_TITLE if i == 0 else 0) for i, t in enumerate(sheet.title))
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
         f'<dimension ref="A1:{last}{header_row + rows}"/>'
         f'<sheetViews><sheetView workbookViewId="0"{tab}>{pane}</sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}<sheetData>'
@@ -222,8 +255,10 @@ def _sheet_tail(sheet: Sheet, rows: int) -> bytes:
     if top and columns > 1:
         merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(top))
         tail += f'<mergeCells count="{top}">{merges}</mergeCells>'
-    return (tail + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-            "</worksheet>").encode("utf-8")
+    # Printed lists (door-to-door reminders, 公示 boards): landscape, all columns on the page width.
+    return (tail + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+            "</worksheet>").encode()
 
 
 def _write_sheet(zf: zipfile.ZipFile, index: int, sheet: Sheet, strings: list[pa.Array], base: int) -> int:
@@ -261,7 +296,8 @@ def _write_strings(zf: zipfile.ZipFile, strings: list[pa.Array], count: int) -> 
 STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.00%"/></numFmts>'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00%"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>'
+    '</numFmts>'
     '<fonts count="3"><font><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>'
     '<font><b/><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>'
     '<font><b/><sz val="14"/><name val="等线"/><family val="2"/><charset val="134"/></font></fonts>'
@@ -270,13 +306,14 @@ STYLES = (
     '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
     '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">'
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
@@ -327,11 +364,12 @@ def _package(zf: zipfile.ZipFile, names: list[str], dims: list[tuple[int, int, i
         'officeDocument" Target="xl/workbook.xml"/></Relationships>'
     ))
     entries = "".join(f'<sheet name={quoteattr(n)} sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+    quoted = [escape(chr(39) + n.replace(chr(39), chr(39) * 2) + chr(39)) for n in names]
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{escape(chr(39) + n.replace(chr(39), chr(39) * 2) + chr(39))}!$A${top + 1}:"
-        f"${column_letter(max(columns, 1) - 1)}${top + 1 + rows}</definedName>"
-        for i, (n, (top, columns, rows)) in enumerate(zip(names, dims, strict=True))
+        f"{q}!$A${top + 1}:${column_letter(max(columns, 1) - 1)}${top + 1 + rows}</definedName>"
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{q}!$1:${top + 1}</definedName>'
+        for i, (q, (top, columns, rows)) in enumerate(zip(quoted, dims, strict=True))
     )
     zf.writestr("xl/workbook.xml", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -411,32 +449,43 @@ def write_xlsx_groups(
     starts = np.flatnonzero(changed)
     ends = np.r_[starts[1:], len(frame)]
     name = sheet_names([sheet.name])
-    written, batch = 0, 0
-    while batch < len(starts):
+    group_keys = list(keys.iloc[starts].itertuples(index=False, name=None))
+
+    def encode(batch: int) -> tuple[int, list]:
+        """Rows of consecutive groups (about ROWS_PER_CHUNK) encoded at once; one write job per group."""
         last = batch
         while last + 1 < len(starts) and ends[last + 1] - starts[batch] <= ROWS_PER_CHUNK:
             last += 1
         lo, hi = int(starts[batch]), int(ends[last])
         group_start = np.repeat(starts[batch : last + 1], ends[batch : last + 1] - starts[batch : last + 1])
-        position = np.arange(lo, hi) - group_start
-        key_rows = keys.iloc[starts[batch : last + 1]].itertuples(index=False, name=None)
-        titles = [title_for(k, int(e - b)) for k, b, e in
-                  zip(key_rows, starts[batch : last + 1], ends[batch : last + 1], strict=True)]
+        titles = [title_for(group_keys[g], int(ends[g] - starts[g])) for g in range(batch, last + 1)]
         if len({len(t) for t in titles}) != 1:
             raise ValueError("各分组工作簿的标题行数应相同")
-        numbers = pa.array(position + len(titles[0]) + 2).cast(pa.string())
+        numbers = pa.array(np.arange(lo, hi) - group_start + len(titles[0]) + 2).cast(pa.string())
         data, bounds = _bytes(_rows(prepared, numbers, lo))
+        jobs = []
         for g, title in zip(range(batch, last + 1), titles, strict=True):
             b, e = int(starts[g]), int(ends[g])
             part = Sheet(sheet.name, shown.frame.iloc[0:0], sheet.headers, title)
-            body = data[bounds[b - lo] : bounds[e - lo]]
 
-            def fill(zf: zipfile.ZipFile, part: Sheet = part, body: bytes = body, rows: int = e - b) -> None:
+            def fill(zf: zipfile.ZipFile, part: Sheet = part, body: bytes = data[bounds[b - lo] : bounds[e - lo]],
+                     rows: int = e - b) -> None:
                 _package(zf, name, [(len(part.title), len(part.frame.columns), rows)], shared=False)
                 with zf.open("xl/worksheets/sheet1.xml", "w") as out:
                     out.write(_sheet_head(part, widths, rows, True) + body + _sheet_tail(part, rows))
 
-            _atomic(path_for(tuple(keys.iloc[b])), fill)
-            written += 1
-        batch = last + 1
-    return written
+            jobs.append((path_for(group_keys[g]), fill))
+        return last + 1, jobs
+
+    # Encode the next batch while the threads compress the previous one (zlib releases the GIL).
+    batch, previous = 0, []
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        while batch < len(starts):
+            batch, jobs = encode(batch)
+            current = [pool.submit(_atomic, path, fill) for path, fill in jobs]
+            for job in previous:
+                job.result()
+            previous = current
+        for job in previous:
+            job.result()
+    return len(starts)

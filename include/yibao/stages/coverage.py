@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from yibao import coverage, policy, refunds, storage
@@ -23,6 +25,8 @@ from yibao.stages.files import published_feeds, stage_path
 
 log = logging.getLogger(__name__)
 INSURED_CASES = {"employee_insured": "employee_insurance", "insured_elsewhere": "insured_elsewhere"}
+LIST_COLUMNS = ["town", "village", "household_id", "should_insure", "status", "status_label", "paid_date", "paid_fen",
+                "category", "personal_fen", "benefit_start", "benefit_rule", "benefit_clause"]
 OUTPUT_NAMES = {  # summary key → file or folder name in the day's outbox
     "report_xlsx": "参保缴费日报.xlsx",
     "report_html": "参保缴费日报.html",
@@ -31,6 +35,18 @@ OUTPUT_NAMES = {  # summary key → file or folder name in the day's outbox
     "refund_candidates": "退费候选名单.xlsx",
     "late_payers": "逾期缴费名单.xlsx",
 }
+
+
+def load_person_status(settings: Settings, columns: list[str] | None = None) -> pd.DataFrame:
+    """Published statuses with who each person is (from persons.parquet, same rows in the same order)."""
+    statuses = pd.read_parquet(stage_path(settings, "person_status"), columns=columns and ["key", *columns])
+    path = stage_path(settings, "persons")
+    present = [c for c in coverage.IDENTITY_COLUMNS if c in pq.read_schema(path).names]
+    people = pd.read_parquet(path, columns=["key", *present]).reindex(
+        columns=["key", *coverage.IDENTITY_COLUMNS], fill_value="")
+    if len(people) != len(statuses) or not (people["key"].to_numpy() == statuses["key"].to_numpy()).all():
+        raise RuntimeError("人员状态与人员表不一致，请先重新运行参保统计")
+    return pd.concat([statuses, people.drop(columns="key")], axis=1)
 
 
 def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
@@ -47,18 +63,22 @@ def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Statuses and aggregates for ``as_of``; replaces today's snapshot rows and the current town table."""
     rules = policy.load(settings.county)
-    persons = pd.read_parquet(stage_path(settings, "persons"))
+    persons = pd.read_parquet(stage_path(settings, "persons"), columns=coverage.STATUS_INPUTS,
+                              read_dictionary=["town", "village"])  # categorical straight from the file
     decisions = pd.read_parquet(stage_path(settings, "decisions"),
                                 columns=["key", "category", "subsidy_fen", "personal_fen"])
     memberships = pd.read_parquet(stage_path(settings, "memberships"), columns=["key", "status"])
-    staged, _ = published_feeds(settings, {"payments"})
+    staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
     towns = coverage.by_town(statuses, rules.jurisdiction)
     villages = coverage.by_village(statuses)
     households = coverage.partial_households(statuses)
     assisted = coverage.assisted_by_category(statuses, rules)
-    candidates = refunds.refund_candidates(statuses, _refund_events(settings, persons), rules)
+    events = _refund_events(settings, persons)
+    who = pd.read_parquet(stage_path(settings, "persons"), columns=["key", "name", "id_number"],
+                          filters=[("key", "in", events["key"].unique().tolist() or [-1])])
+    candidates = refunds.refund_candidates(statuses, who, events, rules)
     by_status = coverage.status_counts(statuses)
 
     def audit(frame: pd.DataFrame) -> None:
@@ -141,7 +161,7 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them."""
     rules = policy.load(settings.county)
     day = outbox.day_dir(settings, as_of)
-    statuses = pd.read_parquet(stage_path(settings, "person_status"))
+    statuses = load_person_status(settings, LIST_COLUMNS)
     towns = pd.read_parquet(stage_path(settings, "coverage"))
     households = pd.read_parquet(stage_path(settings, "partial_households"))
     candidates = pd.read_parquet(stage_path(settings, "refund_candidates"))
@@ -153,8 +173,11 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
         assisted=pd.read_parquet(stage_path(settings, "coverage_assisted")), statuses=by_status,
         trend=_trend(settings, as_of),
     )
+    seconds = {}
+    started = time.perf_counter()
     write_xlsx_report(report, paths["report_xlsx"])
     write_html_report(report, paths["report_html"])
+    seconds["report"] = time.perf_counter() - started
     window_end = rules.collection_window[1]
     counts = {}
 
@@ -165,9 +188,12 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     def notices(folder: Path) -> None:
         counts["notice_files"] = lists.notice_lists(statuses, folder, as_of=as_of, year=rules.year)
 
+    started = time.perf_counter()
     outbox.replace_dir(paths["reminder_lists"], reminders)
     outbox.replace_dir(paths["notice_lists"], notices)
     lists.refund_list(candidates, paths["refund_candidates"], as_of=as_of)
     lists.late_list(statuses, paths["late_payers"], as_of=as_of, late_fen=rules.late_payment.amount_fen)
+    seconds["lists"] = time.perf_counter() - started
     log.info("已输出日报、催缴名单 %d 份、公示名单 %d 份至 %s", counts["reminder_files"], counts["notice_files"], day)
-    return {"outbox": str(day), **counts, "outputs": {name: str(path) for name, path in paths.items()}}
+    return {"outbox": str(day), **counts, "outputs": {name: str(path) for name, path in paths.items()},
+            "seconds": {k: round(v, 3) for k, v in seconds.items()}}

@@ -24,8 +24,10 @@ def stage_path(settings: Settings, name: str) -> Path:
     return settings.staging / f"{name}.parquet"
 
 
-def published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The last good staged table of every feed (optionally only of some kinds), and each feed's kind."""
+def published_feeds(settings: Settings, kinds: set[str] | None = None, columns: list[str] | None = None,
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The last good staged table of every feed (optionally only of some kinds and columns), and each feed's kind."""
     sources = {f: s for f, s in load_sources().items() if kinds is None or s.kind in kinds}
-    staged = {feed: pd.read_parquet(feed_path(settings, feed)) for feed in sources if feed_path(settings, feed).exists()}
+    staged = {feed: pd.read_parquet(feed_path(settings, feed), columns=columns)
+              for feed in sources if feed_path(settings, feed).exists()}
     return staged, {feed: sources[feed].kind for feed in staged}
