@@ -66,15 +66,17 @@ def main() -> None:
         pipeline.write_outputs(settings, as_of=AS_OF, run_id="bench-rerun")
         rerun_seconds = time.perf_counter() - started
 
-    lists_total = cov["seconds"] + outputs["seconds"]["lists"]
+    list_seconds = sum(v for k, v in outputs["seconds"].items() if k != "report")
+    lists_total = cov["seconds"] + list_seconds
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "load_avg_1m": round(os.getloadavg()[0], 2)},
         "county": args.county, "people": args.people, "payments": payments, "as_of": AS_OF.isoformat(),
         "statuses_and_aggregates": {"seconds": round(cov["seconds"], 3), "peak_rss_mb": round(cov["peak"] / 2**20, 1)},
-        "lists": {"seconds": outputs["seconds"]["lists"], "reminder_files": outputs["reminder_files"],
-                  "notice_files": outputs["notice_files"], "xlsx_files": files},
+        "lists": {"seconds": round(list_seconds, 3), "by_list": outputs["seconds"],
+                  "reminder_files": outputs["reminder_files"], "notice_files": outputs["notice_files"],
+                  "xlsx_files": files},
         "statuses_aggregates_and_lists": {"seconds": round(lists_total, 3), "target_seconds": 5},
         "report_xlsx_and_html": {"seconds": outputs["seconds"]["report"], "target_seconds": 10},
         "outputs_peak_rss_mb": round(out["peak"] / 2**20, 1),
@@ -85,7 +87,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"statuses + aggregates           {cov['seconds']:8.2f} s   peak {cov['peak'] / 2**20:7.0f} MB")
-    print(f"lists ({files} workbooks)       {outputs['seconds']['lists']:8.2f} s")
+    print(f"lists ({files} workbooks)       {list_seconds:8.2f} s   {outputs['seconds']}")
     print(f"statuses + aggregates + lists   {lists_total:8.2f} s   (target ≤ 5 s)")
     print(f"report XLSX + HTML              {outputs['seconds']['report']:8.2f} s   (target ≤ 10 s)")
     print(f"rerun of the day's outputs      {rerun_seconds:8.2f} s   load {os.getloadavg()[0]:.1f}")

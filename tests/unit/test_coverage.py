@@ -123,3 +123,12 @@ def test_refund_candidates_with_evidence(county, wenxi):
 def test_days_left(wenxi):
     assert coverage.days_left(wenxi, dt.date(2023, 12, 1)) == 24
     assert coverage.days_left(wenxi, AS_OF) == 0
+
+
+def test_a_county_without_targets_still_gets_rates(county):
+    _, statuses = county
+    tengzhou = policy.load("tengzhou-2024")  # 滕州's notice sets no per-town task
+    towns = coverage.by_town(statuses, tengzhou.jurisdiction).set_index("town")
+    assert towns.loc["桐城镇", "rate"] == 0.5, "towns not in the rules file are still reported, last"
+    assert towns["task_population"].isna().all() and towns["task_rate"].isna().all()
+    assert list(towns.index[-2:]) == sorted(["东镇镇", "桐城镇"])
