@@ -54,17 +54,19 @@ def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.Data
     >>> first_payments(p, 2024, dt.date(2023, 12, 31)).to_dict("records")
     [{'key': 1, 'paid_date': Timestamp('2023-10-01 00:00:00'), 'paid_fen': 76000, 'records': 2}]
     """
-    columns = ["key", "paid_date", "paid_fen", "records"]
     if payments.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            columns, ["int64", "datetime64[us]", "int64", "int64"], strict=True)})
-    ok = ((payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))).fillna(False)
-    valid = payments.loc[ok, ["key", "paid_date", "paid_fen"]].sort_values(["key", "paid_date"], kind="stable")
-    grouped = valid.groupby("key", sort=False)
-    first = valid.drop_duplicates("key", keep="first").set_index("key")
-    first["paid_fen"] = grouped["paid_fen"].sum().astype("int64")
-    first["records"] = grouped.size().astype("int64")
-    return first.reset_index()[columns]
+        return pd.DataFrame({"key": pd.Series(dtype="int64"), "paid_date": pd.Series(dtype="datetime64[us]"),
+                             "paid_fen": pd.Series(dtype="int64"), "records": pd.Series(dtype="int64")})
+    ok = ((payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))).fillna(False).to_numpy()
+    key = payments["key"].to_numpy()[ok]
+    date = payments["paid_date"].to_numpy()[ok]
+    fen = payments["paid_fen"].fillna(0).to_numpy(dtype="int64")[ok]
+    order = np.lexsort((date, key))  # by person, earliest first
+    key, date, fen = key[order], date[order], fen[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], dtype="int64")
+    return pd.DataFrame({"key": key[first], "paid_date": date[first],
+                         "paid_fen": np.add.reduceat(fen, first) if len(first) else fen[:0],
+                         "records": np.diff(np.r_[first, len(key)])})
 
 
 def _take(values: pd.Series, at: np.ndarray, missing: object) -> np.ndarray:
@@ -160,8 +162,9 @@ def _counts(statuses: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return counts
 
 
-def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction) -> pd.DataFrame:
-    """Per town in the notice's order (unknown towns last): counts, gap, rates, task target and progress."""
+def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction, households: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per town in the notice's order (unknown towns last): counts, gap, rates, task target and progress;
+    ``households`` is :func:`partial_households` when the caller has it already."""
     counts = _counts(statuses, ["town"])
     order = [t.name for t in jurisdiction.towns]
     extra = sorted(set(counts.index) - set(order))
@@ -171,7 +174,8 @@ def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction) -> pd.DataFrame:
     tasks = {t.name: t.task_population for t in jurisdiction.towns}
     report["task_population"] = pd.array([tasks.get(t) for t in report.index], dtype="Int64")
     report["task_rate"] = _rate(report["paid"], report["task_population"].astype("float64"))
-    report["partial_households"] = partial_households(statuses).groupby("town").size().reindex(report.index)
+    households = partial_households(statuses) if households is None else households
+    report["partial_households"] = households.groupby("town").size().reindex(report.index)
     report["partial_households"] = report["partial_households"].fillna(0).astype("int64")
     report.index.name = "town"
     return report.reset_index()[
@@ -190,16 +194,22 @@ def by_village(statuses: pd.DataFrame) -> pd.DataFrame:
 
 def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     """Households (户) where some members who should insure have paid and others have not (户不漏人)."""
-    mask = statuses["should_insure"] & (statuses["household_id"] != "")
-    should = statuses.loc[mask, ["town", "village", "household_id", "status"]]
-    frame = should[["town", "village", "household_id"]].assign(paid=should["status"].isin(PAID), members=1)
-    grouped = frame.groupby(["town", "village", "household_id"], sort=True, observed=True).agg(
-        members=("members", "sum"), paid=("paid", "sum"))
-    partial = grouped[(grouped["paid"] > 0) & (grouped["paid"] < grouped["members"])].copy()
-    partial["unpaid"] = partial["members"] - partial["paid"]
-    partial = partial.reset_index()
-    partial[["town", "village"]] = partial[["town", "village"]].astype("str")
-    return partial
+    mask = (statuses["should_insure"] & (statuses["household_id"] != "")).to_numpy()
+    rows = statuses.loc[mask, ["town", "village", "household_id", "status"]]
+    household, _ = pd.factorize(rows["household_id"])
+    village, villages = pd.factorize(rows["village"])
+    town, towns = pd.factorize(rows["town"])
+    # a household is its number within its village and town (户号 may repeat across 派出所)
+    code, _ = pd.factorize((household.astype("int64") * len(villages) + village) * len(towns) + town)
+    members = np.bincount(code)
+    paid = np.bincount(code, weights=rows["status"].isin(PAID).to_numpy()).astype("int64")
+    partial = np.flatnonzero((paid > 0) & (paid < members))
+    first = pd.Series(np.arange(len(code))).groupby(code).first().to_numpy()[partial]
+    out = pd.DataFrame({"town": rows["town"].to_numpy()[first], "village": rows["village"].to_numpy()[first],
+                        "household_id": rows["household_id"].to_numpy()[first], "members": members[partial],
+                        "paid": paid[partial], "unpaid": members[partial] - paid[partial]})
+    out[["town", "village", "household_id"]] = out[["town", "village", "household_id"]].astype("str")
+    return out.sort_values(["town", "village", "household_id"], kind="stable").reset_index(drop=True)
 
 
 def assisted_by_category(statuses: pd.DataFrame, policy: Policy) -> pd.DataFrame:

@@ -71,9 +71,9 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
-    towns = coverage.by_town(statuses, rules.jurisdiction)
-    villages = coverage.by_village(statuses)
     households = coverage.partial_households(statuses)
+    towns = coverage.by_town(statuses, rules.jurisdiction, households)
+    villages = coverage.by_village(statuses)
     assisted = coverage.assisted_by_category(statuses, rules)
     events = _refund_events(settings, persons)
     who = pd.read_parquet(stage_path(settings, "persons"), columns=["key", "name", "id_number"],
