@@ -116,3 +116,11 @@ def test_a_failed_write_leaves_the_previous_file(tmp_path):
         write_xlsx(path, [Sheet("s", Broken({"a": ["new"]}))])
     assert openpyxl.load_workbook(path)["s"]["A2"].value == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
+
+
+def test_columns_in_several_arrow_chunks(tmp_path):
+    parts = [pd.DataFrame({"t": ["甲", "乙"], "n": [1, 2]}), pd.DataFrame({"t": ["丙"], "n": [3]})]
+    frame = pd.concat([p.astype({"t": "string[pyarrow]"}) for p in parts], ignore_index=True)
+    path = write_xlsx(tmp_path / "c.xlsx", [Sheet("s", frame)])
+    assert [[c.value for c in r] for r in openpyxl.load_workbook(path)["s"].iter_rows(min_row=2)] == [
+        ["甲", 1], ["乙", 2], ["丙", 3]]

@@ -90,10 +90,15 @@ def _text(values: pd.Series) -> pa.Array:
     if pd.api.types.is_bool_dtype(values):
         values = values.map({True: "是", False: "否"})
     try:
-        array = pa.array(values, from_pandas=True)
+        array = _one_chunk(pa.array(values, from_pandas=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
         array = pa.array(values.map(str, na_action="ignore"), from_pandas=True)
     return array if array.type == pa.string() else array.cast(pa.string())
+
+
+def _one_chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Columns built by concat or group-by come as several Arrow chunks; the writer slices one array."""
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _xml_text(text: pa.Array) -> pa.Array:
@@ -163,7 +168,7 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
             number, style = _yuan_text(values), f' s="{STYLE_MONEY}"'
         else:
             style = f' s="{STYLE_PERCENT}"' if column in sheet.percent else ""
-            raw = pa.array(values, from_pandas=True)
+            raw = _one_chunk(pa.array(values, from_pandas=True))
             if pa.types.is_floating(raw.type):
                 raw = pc.if_else(pc.is_finite(raw), raw, pa.scalar(None, raw.type))
             number = raw.cast(pa.string())
