@@ -20,6 +20,7 @@ from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
 from yibao import ids, quality, storage, tax_exchange
 from yibao import policy as policy_mod
+from yibao.attributes import per_person
 from yibao.identities import build_identities
 from yibao.landing import land
 from yibao.masking import mask_id_series
@@ -101,7 +102,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         frame = read_feed([(f.path, f.original) for f in landed], source)
         quality.gate(frame, source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
-                       resolve_labels=partial(policy_mod.resolve_labels, policy))
+                       resolve_labels=partial(policy_mod.resolve_labels, policy),
+                       label_attributes=partial(policy_mod.label_attributes, policy))
     except FeedError as exc:
         with warehouse.begin() as conn:
             conn.execute(sa.insert(storage.feed_loads),
@@ -198,9 +200,8 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
     eligible = persons[persons["should_insure"]].reset_index(drop=True)
-    grade = memberships.dropna(subset=["disability_grade"]).groupby("key")["disability_grade"].min()
-    people = pd.DataFrame({"key": eligible["key"], "birth_date": eligible["birth_date"],
-                           "disability_grade": eligible["key"].map(grade).astype("Int64")})
+    told = per_person(memberships, [c for c in memberships if c not in ("key", "status", "source")])
+    people = eligible[["key", "birth_date"]].join(told, on="key")
     decided = policy_mod.decide(policy, people, memberships[["key", "status", "source"]], as_of=as_of)
     decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from yibao.attributes import Attribute, parse_spec
 from yibao.errors import UserError
 
 SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
@@ -34,6 +35,7 @@ class Source:
     required: tuple[str, ...]
     statuses: tuple[str, ...] = ()
     citation: str = ""
+    attributes: tuple[Attribute, ...] = ()  # roster columns rules may test (see yibao.attributes)
 
     def header(self, column: str) -> str:
         """The department's official header for a canonical column (the first listed)."""
@@ -74,14 +76,18 @@ def _load_source(path: Path) -> Source:
             required=tuple(raw.get("required", [])),
             statuses=tuple(raw.get("statuses", [])),
             citation=str(raw.get("citation", "")),
+            attributes=tuple(
+                parse_spec(str(name), spec, f"数据源配置 {path.name}")
+                for name, spec in (raw.get("attributes") or {}).items()
+            ),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
     if src.kind not in KINDS or src.format not in FORMATS:
         raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")
-    missing = [c for c in src.required if c not in cols]
+    missing = [c for c in src.required if c not in cols] + [a.name for a in src.attributes if a.name not in cols]
     if missing:
-        raise UserError(f"数据源配置 {path.name}：必填列 {missing} 未在 columns 中定义")
+        raise UserError(f"数据源配置 {path.name}：必填列或属性列 {missing} 未在 columns 中定义")
     return src
 
 

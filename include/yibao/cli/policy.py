@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from yibao.attributes import attributes, per_person
 from yibao.cli.args import date_arg
 from yibao.errors import UserError
 from yibao.ids import check as check_ids
@@ -16,14 +17,11 @@ from yibao.ids import describe
 from yibao.ids.vector import today
 from yibao.masking import mask_id
 from yibao.money import yuan
-from yibao.policy import Policy, decide, explain, load, resolve_labels, split_labels
+from yibao.policy import Policy, decide, explain, label_attributes, load, resolve_labels, split_labels
 from yibao.policy.explain import LATE_PAYS
 from yibao.policy.loader import REFUND_CASES
 
 ID_COLUMN, LABEL_COLUMN = "身份证号码", "人员类别"
-GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-#: Optional CSV columns → the person attribute a rules file's ``attributes`` refers to.
-ATTRIBUTE_COLUMNS = {"残疾等级": "disability_grade"}
 NEWBORN_AFTER = {"ordinary": "按普通居民缴费及享受待遇", "month_after_payment": "自缴费的次月起享受待遇"}
 
 
@@ -108,16 +106,6 @@ def summary(policy: Policy) -> list[str]:
     return lines
 
 
-def _grades(values: pd.Series, column: str) -> pd.Series:
-    """``一级`` / ``2级`` / ``3`` → 1–4; blank → <NA>; anything else is an error naming the column."""
-    text = values.astype("string").str.strip().str.removesuffix("级")
-    grades = text.map(GRADES, na_action="ignore").astype("Int64")
-    bad = text.notna() & (text != "") & grades.isna()
-    if bad.any():
-        raise UserError(f"{column} 无法识别：{sorted(set(values[bad]))[:5]}（应为一级至四级）")
-    return grades
-
-
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise UserError(f"找不到人员名单文件 {path}")
@@ -145,12 +133,12 @@ def people_frames(policy: Policy, table: pd.DataFrame, as_of: dt.date) -> tuple[
     table = table.assign(
         key=ids["key"].to_numpy(), birth_date=ids["birth_date"].to_numpy(), id=ids["normalized"].to_numpy()
     )
-    for column, attribute in ATTRIBUTE_COLUMNS.items():
-        if column in table:
-            table[attribute] = _grades(table[column], column)
-    attrs = [a for c, a in ATTRIBUTE_COLUMNS.items() if c in table]
-    grouped = table.groupby("key", sort=False)
-    persons = grouped[["id", "birth_date"]].first().join(grouped[attrs].max()).reset_index()
+    given = [a for a in attributes().values() if a.label in table]  # CSV header = the attribute's label
+    for attr in given:
+        table[attr.name], bad = attr.parse(table[attr.label])
+        if bad.any():
+            allowed = "、".join(dict.fromkeys(k for k, _ in attr.values))
+            raise UserError(f"{attr.label} 无法识别：{sorted(set(table.loc[bad, attr.label]))[:5]}（应为 {allowed}）")
 
     labels = split_labels(table[LABEL_COLUMN]) if LABEL_COLUMN in table else pd.Series([], dtype="string")
     statuses = resolve_labels(policy, labels)
@@ -160,6 +148,11 @@ def people_frames(policy: Policy, table: pd.DataFrame, as_of: dt.date) -> tuple[
             f"无法识别的人员类别：{'、'.join(sorted(set(unknown)))}（第 "
             f"{'、'.join(str(i + 2) for i in unknown.index[:5])} 行）"
         )
+    told = label_attributes(policy, labels).assign(key=table.loc[labels.index, "key"].to_numpy())
+    rows = pd.concat([table[["key", *(a.name for a in given)]], told], ignore_index=True)
+    names = [c for c in rows if c != "key"]
+    grouped = table.groupby("key", sort=False)
+    persons = grouped[["id", "birth_date"]].first().join(per_person(rows, names)).reset_index()
     memberships = pd.DataFrame(
         {"key": table.loc[labels.index, "key"].to_numpy(), "status": statuses.to_numpy()}
     )

@@ -7,7 +7,7 @@
 
 from yibao.policy.engine import decide
 from yibao.policy.explain import explain
-from yibao.policy.labels import resolve_labels, split_labels
+from yibao.policy.labels import label_attributes, resolve_labels, split_labels
 from yibao.policy.loader import (
     CategoryRule,
     IneligibleRule,
@@ -31,6 +31,7 @@ __all__ = [
     "WaitingPeriod",
     "decide",
     "explain",
+    "label_attributes",
     "load",
     "resolve_labels",
     "split_labels",

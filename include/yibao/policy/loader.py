@@ -6,6 +6,7 @@ the reason in Chinese, so whoever edits next year's file can fix it without read
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
+from yibao.attributes import Attribute, attributes
 from yibao.jurisdiction import Jurisdiction, RulesFileError, parse_jurisdiction, read_rules_yaml
 from yibao.money import to_fen, yuan
 from yibao.policy import schema
 from yibao.policy.money import percent_of
-from yibao.sources import fold, standard_statuses
+from yibao.sources import fold, standard_statuses, status_aliases
 
 Basis = schema.Basis
 
@@ -32,7 +34,7 @@ class CategoryRule:
     statuses: tuple[str, ...]
     exclude: tuple[str, ...]
     age: tuple[tuple[int | None, int | None], ...]
-    attributes: dict[str, tuple[int, ...]]
+    attributes: dict[str, tuple[int | str, ...]]
     subsidy_fen: int
     personal_fen: int
     funds_fen: dict[str, int]
@@ -50,7 +52,7 @@ class CategoryRule:
         if self.age:
             parts.append("或".join(age_text(lo, hi) for lo, hi in self.age))
         for name, values in self.attributes.items():
-            parts.append(f"{ATTRIBUTE_LABELS.get(name, name)}为" + "、".join(map(str, values)))
+            parts.append(f"{attributes()[name].label}为" + "、".join(map(str, values)))
         return "；".join(parts)
 
 
@@ -141,7 +143,7 @@ class Policy:
     year: int
     title: str
     path: Path
-    jurisdiction: Jurisdiction
+    jurisdiction: Jurisdiction | None  # None only while a broken file's errors are being gathered
     personal_fen: int
     fiscal_fen: int
     contribution_basis: Basis
@@ -150,6 +152,7 @@ class Policy:
     age_on: str  # "benefit_start" | "as_of"
     funds: dict[str, str]
     aliases: dict[str, str]
+    implied: dict[str, dict[str, int | str]]  # folded label → attribute values the label itself tells
     categories: tuple[CategoryRule, ...]
     multiple_basis: Basis
     ineligible: tuple[IneligibleRule, ...]
@@ -177,7 +180,6 @@ class Policy:
 
 
 MAX_CATEGORIES = 63  # one bit each in the engine's int64 masks
-ATTRIBUTE_LABELS = {"disability_grade": "残疾等级"}
 REFUND_CASES = {
     "death": "死亡",
     "employee_insurance": "参加职工医疗保险",
@@ -196,17 +198,51 @@ def age_text(lo: int | None, hi: int | None) -> str:
 
 
 def load(rules: str | Path) -> Policy:
-    """Load and check a rules file given its id (``wenxi-2024``) or path."""
+    """Load and check a rules file given its id (``wenxi-2024``) or path.
+
+    Every mistake found is reported at once (file, field path, reason): the schema's first, then the
+    cross-field checks, so whoever edits the file fixes all of them in one pass.
+    """
     path, data = read_rules_yaml(rules)
-    jurisdiction = parse_jurisdiction(data, path)
+    problems: list[tuple[str, str]] = []
+    jurisdiction = None
+    try:
+        jurisdiction = parse_jurisdiction(data, path)
+    except RulesFileError as exc:
+        problems.append((exc.field, exc.reason))
+    positions = list(range(len(data.get("categories") or []))) if isinstance(data.get("categories"), list) else []
     try:
         raw = schema.RulesFile.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        field, reason = _field(errors[0]["loc"]), _reason(errors[0])
-        more = f"（另有 {len(errors) - 1} 处错误）" if len(errors) > 1 else ""
-        raise RulesFileError(path, field, reason + more) from None
-    return _build(raw, path, jurisdiction)
+        problems += [_problem(err, data) for err in exc.errors()]
+        raw, positions = _repaired(data, exc.errors(), positions)
+    if raw is not None:
+        found: list[tuple[str, str]] = []
+        policy = _build(raw, path, jurisdiction, lambda field, reason: found.append((field, reason)), positions)
+        problems += [p for p in found if p not in problems]
+    if problems:
+        raise RulesFileError.of(path, problems)
+    return policy
+
+
+def _repaired(data: dict, errors: list[dict], positions: list[int]) -> tuple[schema.RulesFile | None, list[int]]:
+    """The file without its schema mistakes (unknown keys dropped, broken categories set aside), so the
+    cross-field checks can still report theirs; None when what is left still does not validate."""
+    fixed = copy.deepcopy(data)
+    broken = set()
+    for err in errors:
+        loc = err["loc"]
+        if len(loc) >= 2 and loc[0] == "categories" and isinstance(loc[1], int):
+            broken.add(loc[1])
+        elif err["type"] == "extra_forbidden" and isinstance(_node(fixed, loc[:-1]), dict):
+            _node(fixed, loc[:-1]).pop(loc[-1], None)
+    if broken:
+        fixed["categories"] = [c for i, c in enumerate(fixed["categories"]) if i not in broken]
+        positions = [i for i in positions if i not in broken]
+    try:
+        return schema.RulesFile.model_validate(fixed), positions
+    except ValidationError:
+        return None, positions
 
 
 def _field(loc: tuple) -> str:
@@ -215,6 +251,37 @@ def _field(loc: tuple) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(根)"
+
+
+def _node(data: object, loc: tuple) -> object:
+    for part in loc:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _problem(err: dict, data: dict) -> tuple[str, str]:
+    """(field path, Chinese reason) of one schema error.
+
+    An unknown key that is not an identifier, right after a text field, is almost always a quotation
+    cut by an unquoted ASCII comma inside ``{...}`` (YAML reads the rest as a new key): report it on
+    the text field it belongs to, with the fix, instead of naming the quoted words as a field.
+    """
+    loc = err["loc"]
+    key = loc[-1] if loc else None
+    parent = _node(data, loc[:-1])
+    if err["type"] == "extra_forbidden" and isinstance(key, str) and isinstance(parent, dict):
+        keys = list(parent)
+        before = keys[keys.index(key) - 1] if key in keys and keys.index(key) > 0 else None
+        if not (key.isascii() and key.isidentifier()) and before is not None and isinstance(parent[before], str):
+            cut = key if parent[key] is None else f"{key}: {parent[key]}"
+            return _field((*loc[:-1], before)), (
+                f"“{parent[before]}”后面的“{cut}”被读成了另一个字段：引号内含英文逗号时请给整段加引号"
+                f"（如 {before}: \"……,……\"），或改用中文逗号“，”"
+            )
+    return _field(loc), _reason(err)
 
 
 _REASONS = {
@@ -254,38 +321,60 @@ def _reason(err: dict) -> str:
     return reason
 
 
-def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Policy:
-    def fail(field: str, reason: str) -> RulesFileError:
-        return RulesFileError(path, field, reason)
+def _build(
+    raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction | None, fail, positions: list[int]
+) -> Policy:
+    """The policy with amounts in fen; ``fail(field, reason)`` records each cross-field mistake.
 
+    ``positions`` are the categories' indices in the file (some may have been set aside as broken).
+    """
     known = set(standard_statuses())
+    declared = attributes()
 
     def check_statuses(field: str, names: list[str]) -> tuple[str, ...]:
         for i, name in enumerate(names):
             if name not in known:
-                raise fail(f"{field}[{i}]", f"未知的人员身份 {name!r}（应为 statuses.yaml 中的标准身份）")
+                fail(f"{field}[{i}]", f"未知的人员身份 {name!r}（应为 statuses.yaml 中的标准身份）")
         return tuple(names)
 
-    aliases = {}
-    for label, status in raw.labels.items():
-        if status not in known:
-            raise fail(f"labels.{label}", f"未知的人员身份 {status!r}（应为 statuses.yaml 中的标准身份）")
-        aliases[fold(label)] = status
+    def check_attributes(field: str, given: dict[str, list]) -> dict[str, tuple]:
+        out = {}
+        for name, values in given.items():
+            attr = declared.get(name)
+            if attr is None:
+                fail(f"{field}.{name}", f"未知的人员属性 {name!r}（已声明的属性：{'、'.join(declared) or '无'}；"
+                     "属性在数据源配置的 attributes 中声明）")
+                continue
+            out[name] = tuple(_attribute_value(attr, v) for v in values)
+            bad = [v for v, got in zip(values, out[name], strict=True) if got is None]
+            if not values or bad:
+                shown = "、".join(dict.fromkeys(str(v) for _, v in attr.values))
+                fail(f"{field}.{name}", f"{attr.label}的取值 {bad or '（空）'} 无法识别（可用：{shown}）")
+        return out
+
+    table = status_aliases()
+    aliases, implied = {}, {}
+    for label, spec in raw.labels.items():
+        if spec.status not in known:
+            fail(f"labels.{label}", f"未知的人员身份 {spec.status!r}（应为 statuses.yaml 中的标准身份）")
+        aliases[fold(label)] = spec.status
+        implied[fold(label)] = _implied(declared, check_attributes(f"labels.{label}.attributes", spec.attributes))
 
     if len(raw.categories) > MAX_CATEGORIES:
-        raise fail("categories", f"类别不能超过 {MAX_CATEGORIES} 个，实际 {len(raw.categories)} 个")
+        fail("categories", f"类别不能超过 {MAX_CATEGORIES} 个，实际 {len(raw.categories)} 个")
     personal = to_fen(raw.contribution.personal)
     categories, ids, priorities = [], {}, {}
-    for i, c in enumerate(raw.categories):
+    for i, c in zip(positions, raw.categories, strict=True):
         at = f"categories[{i}]"
         if c.id in ids:
-            raise fail(f"{at}.id", f"与 categories[{ids[c.id]}] 重复：{c.id}")
+            fail(f"{at}.id", f"与 categories[{ids[c.id]}] 重复：{c.id}")
         if c.priority in priorities:
-            raise fail(
+            fail(
                 f"{at}.priority",
                 f"与 categories[{priorities[c.priority]}] 重复：{c.priority}（并列时按优先级确定，须唯一）",
             )
-        ids[c.id], priorities[c.priority] = i, i
+        ids.setdefault(c.id, i)
+        priorities.setdefault(c.priority, i)
         subsidy, shape = _subsidy(c.subsidy, personal, raw.money, f"{at}.subsidy", fail)
         categories.append(
             CategoryRule(
@@ -295,7 +384,7 @@ def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Pol
                 statuses=check_statuses(f"{at}.statuses", c.statuses),
                 exclude=check_statuses(f"{at}.exclude", c.exclude),
                 age=tuple((b.min, b.max) for b in c.age),
-                attributes={k: tuple(v) for k, v in c.attributes.items()},
+                attributes=check_attributes(f"{at}.attributes", c.attributes),
                 subsidy_fen=subsidy,
                 personal_fen=personal - subsidy,
                 funds_fen=_split(c.funds, subsidy, raw.funds, raw.money, f"{at}.funds", fail),
@@ -303,6 +392,13 @@ def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Pol
                 basis=c.basis,
             )
         )
+    # The notice's own words are input labels too: a category with one status is recognised by its label,
+    # with the attributes it requires (a 残联 list headed 重度残疾人 means 残疾人 of grade 1–2).
+    for cat in categories:
+        key = fold(cat.label)
+        if len(cat.statuses) == 1 and key not in table and key not in aliases:
+            aliases[key] = cat.statuses[0]
+            implied[key] = _implied(declared, cat.attributes)
 
     ineligible = tuple(
         IneligibleRule(check_statuses(f"ineligible[{i}].statuses", r.statuses), r.basis)
@@ -310,7 +406,7 @@ def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Pol
     )
     benefit_start = dt.date(raw.year, 1, 1)
     if raw.collection.end >= benefit_start:
-        raise fail("collection.end", f"集中缴费期应在待遇年度开始（{benefit_start}）之前结束")
+        fail("collection.end", f"集中缴费期应在待遇年度开始（{benefit_start}）之前结束")
     late = raw.late_payment
     w = late.waiting
     no_waiting = raw.no_waiting and NoWaitingRule(
@@ -331,6 +427,7 @@ def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Pol
         age_on=raw.age_on,
         funds=dict(raw.funds),
         aliases=aliases,
+        implied={k: v for k, v in implied.items() if v},
         categories=tuple(sorted(categories, key=lambda c: (-c.subsidy_fen, c.priority))),
         multiple_basis=raw.multiple_identities.basis,
         ineligible=ineligible,
@@ -351,6 +448,19 @@ def _build(raw: schema.RulesFile, path: Path, jurisdiction: Jurisdiction) -> Pol
     )
 
 
+def _attribute_value(attr: Attribute, value: int | str) -> int | str | None:
+    """A value a rule wrote, as stored for persons: a declared value, or a declared text (``二级`` → 2)."""
+    if attr.allowed is None:
+        return fold(str(value))
+    if value in attr.allowed and not (attr.numeric and isinstance(value, str)):
+        return value
+    return dict(attr.values).get(fold(str(value)))
+
+
+def _implied(declared: dict[str, Attribute], given: dict[str, tuple]) -> dict[str, int | str]:
+    return {name: declared[name].representative(list(v)) for name, v in given.items() if v and None not in v}
+
+
 def _subsidy(s: schema.Subsidy, personal: int, money: schema.Money, at: str, fail) -> tuple[int, str]:
     """The subsidy in fen and its shape in words."""
     if s.full:
@@ -361,35 +471,41 @@ def _subsidy(s: schema.Subsidy, personal: int, money: schema.Money, at: str, fai
     if s.amount is not None:
         fen = to_fen(s.amount)
         if fen > personal:
-            raise fail(f"{at}.amount", f"资助额 {yuan(fen)} 元超过个人缴费标准 {yuan(personal)} 元")
+            fail(f"{at}.amount", f"资助额 {yuan(fen)} 元超过个人缴费标准 {yuan(personal)} 元")
+            fen = personal
         return fen, f"定额资助{yuan(fen)}元"
     fen = to_fen(s.pays)
     if fen > personal:
-        raise fail(f"{at}.pays", f"个人缴纳额 {yuan(fen)} 元超过个人缴费标准 {yuan(personal)} 元")
+        fail(f"{at}.pays", f"个人缴纳额 {yuan(fen)} 元超过个人缴费标准 {yuan(personal)} 元")
+        fen = personal
     return personal - fen, f"个人缴纳{yuan(fen)}元"
 
 
 def _split(
     parts: list[schema.FundPart], subsidy: int, funds: dict[str, str], money: schema.Money, at: str, fail
 ) -> dict[str, int]:
-    """Allocate a subsidy over funds: fixed amounts and percentages first, the one remainder part last."""
-    out: dict[str, int] = {}
-    rest = [i for i, p in enumerate(parts) if p.percent is None and p.amount is None]
+    """Allocate a subsidy over funds in any written order: fixed amounts, then percentages of what they
+    leave, then the one remainder part (see :class:`schema.FundPart`)."""
+    rest = [p for p in parts if p.percent is None and p.amount is None]
     if len(rest) != 1:
-        raise fail(at, f"须有且只有一个不写 percent/amount 的资金（承担余额），实际 {len(rest)} 个")
+        fail(at, f"须有且只有一个不写 percent/amount 的资金（承担余额），实际 {len(rest)} 个")
+    seen: set[str] = set()
     for i, p in enumerate(parts):
         if p.fund not in funds:
-            raise fail(f"{at}[{i}].fund", f"未声明的资金 {p.fund!r}（已声明：{', '.join(funds)}）")
-        if p.fund in out:
-            raise fail(f"{at}[{i}].fund", f"资金 {p.fund} 重复出现")
-        if p.amount is not None:
-            out[p.fund] = min(to_fen(p.amount), subsidy - sum(out.values()))
-        elif p.percent is not None:
-            out[p.fund] = percent_of(subsidy, p.percent, money.rounding, money.quantum)
-        else:
-            out[p.fund] = 0
-    remainder = subsidy - sum(out.values())
+            fail(f"{at}[{i}].fund", f"未声明的资金 {p.fund!r}（已声明：{', '.join(funds)}）")
+        elif p.fund in seen:
+            fail(f"{at}[{i}].fund", f"资金 {p.fund} 重复出现")
+        seen.add(p.fund)
+    fixed = {p.fund: to_fen(p.amount) for p in parts if p.amount is not None}
+    left = subsidy - sum(fixed.values())
+    if left < 0:
+        fail(at, f"定额部分合计 {yuan(sum(fixed.values()))} 元超过资助额 {yuan(subsidy)} 元")
+        left = 0
+    shares = {p.fund: percent_of(left, p.percent, money.rounding, money.quantum) for p in parts if p.percent}
+    remainder = left - sum(shares.values())
     if remainder < 0:
-        raise fail(at, f"各资金分担合计超过资助额 {yuan(subsidy)} 元")
-    out[parts[rest[0]].fund] = remainder
+        fail(at, f"各资金按比例分担合计超过应分担的 {yuan(left)} 元")
+    out = {p.fund: fixed.get(p.fund, shares.get(p.fund, 0)) for p in parts}
+    if len(rest) == 1:
+        out[rest[0].fund] = max(remainder, 0)
     return out

@@ -69,7 +69,11 @@ class Subsidy(Strict):
 
 
 class FundPart(Strict):
-    """One fund's share of a subsidy: a percentage of it, a fixed amount, or (neither) the remainder."""
+    """One fund's share of a subsidy: a fixed amount, a percentage, or (neither) the remainder.
+
+    Whatever the order written: fixed amounts are taken first, percentages are of what they leave, and
+    the one part with neither takes the rest (“医疗救助资金资助150元，余额由市、县财政各承担50%”).
+    """
 
     fund: str
     percent: Percent | None = None
@@ -106,7 +110,7 @@ class Category(Strict):
     statuses: list[str] = []
     exclude: list[str] = []
     age: list[AgeBand] = []
-    attributes: dict[str, list[int]] = {}
+    attributes: dict[str, list[int | str]] = {}
     subsidy: Subsidy
     funds: list[FundPart] = Field(min_length=1)
     basis: Basis
@@ -116,6 +120,13 @@ class Category(Strict):
         if not (self.statuses or self.age or self.attributes):
             raise ValueError("至少需要一个条件（statuses、age 或 attributes），否则人人适用")
         return self
+
+
+class Label(Strict):
+    """A department's label that means a status and also tells an attribute (重度残疾人 ⇒ 残疾等级一至二级)."""
+
+    status: str
+    attributes: dict[str, list[int | str]] = {}
 
 
 class MultipleIdentities(Strict):
@@ -192,7 +203,7 @@ class RulesFile(Strict):
     money: Money
     age_on: Literal["benefit_start", "as_of"]
     funds: dict[str, str] = Field(min_length=1)
-    labels: dict[str, str] = {}
+    labels: dict[str, Label] = {}
     multiple_identities: MultipleIdentities
     categories: list[Category] = Field(min_length=1)
     ineligible: list[Ineligible] = []
@@ -201,6 +212,14 @@ class RulesFile(Strict):
     no_waiting: NoWaiting | None = None
     newborn: Newborn | None = None
     refund: Refund | None = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _plain_labels(cls, v: object) -> object:
+        """``一女户: 计生优待家庭成员`` is short for ``一女户: {status: 计生优待家庭成员}``."""
+        if isinstance(v, dict):
+            return {k: {"status": s} if isinstance(s, str) else s for k, s in v.items()}
+        return v
 
     @field_validator("funds")
     @classmethod
