@@ -9,6 +9,10 @@ Targets (issue 3), one core, inputs already in memory, best of 3:
 - ``yibao.ids.suggest_corrections`` for 50,000 bad roster IDs against a 1,000,000-person register ≤ 5 s,
   with precision and recall measured against known truth.
 
+Target (issue 10): ``yibao ids check`` on a text file of the same 1,000,000 IDs, the whole process (Python
+start, imports, reading, checking, writing to /dev/null) with ``--json`` and with the table ≤ 3 s and
+≤ 1 GB peak resident memory (best of ``--repeat`` runs, each a fresh process).
+
 The population comes from the project's generator (``yibao.synth.population``: 滕州市, real GB/T 2260
 codes including retired ones for elders, names with realistic collisions, towns and villages).
 Writes bench/results/ids.json.
@@ -23,6 +27,7 @@ import io
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +50,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ids.json"
 AS_OF = dt.date(2023, 11, 1)
 CHECK_TARGET = 0.5
 SUGGEST_TARGET = 5.0
+CLI_TARGET_SECONDS = 3.0
+CLI_TARGET_MB = 1024
 GENERATOR_ID_DEFECTS = (
     "TYPO_ID", "BAD_CHECK", "NOT_IN_REGISTER", "EXCEL_DECIMAL", "EXCEL_SCIENTIFIC", "LEGACY_15", "LOWER_X",
     "FULLWIDTH", "TRUNCATED",
@@ -144,6 +151,37 @@ def suggestion_set(register: pd.DataFrame, bad_rows: int, rng: np.random.Generat
     return bad, extended, pd.Series(truth, dtype="string"), pd.Series(kinds)
 
 
+def cli_runs(ids: pd.Series, repeat: int) -> dict:
+    """``yibao ids check FILE [--json] > /dev/null`` as separate processes: wall time and peak RSS."""
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "ids.txt")
+        path.write_text("\n".join(ids.tolist()) + "\n", encoding="utf-8")
+        yibao = Path(sys.executable).with_name("yibao")
+        for mode, extra in (("json", ["--json"]), ("table", [])):
+            runs, peaks = [], []
+            for _ in range(repeat):
+                argv = [str(yibao), "ids", "check", str(path), "--as-of", AS_OF.isoformat(), *extra]
+                started = time.perf_counter()
+                with open(os.devnull, "wb") as sink:
+                    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE)
+                    _, status, usage = os.wait4(proc.pid, 0)
+                runs.append(time.perf_counter() - started)
+                peaks.append(usage.ru_maxrss / 1024)  # KiB → MiB
+                if os.waitstatus_to_exitcode(status) not in (0, 1):
+                    raise RuntimeError(proc.stderr.read().decode())
+                proc.stderr.close()
+            best = min(runs)
+            out[mode] = {
+                "ids": len(ids),
+                "best_seconds": round(best, 3),
+                "runs_seconds": [round(r, 3) for r in runs],
+                "peak_rss_mb": round(max(peaks)),
+                "meets_target": best <= CLI_TARGET_SECONDS and max(peaks) <= CLI_TARGET_MB,
+            }
+    return out
+
+
 def generator_truth(people: int, seed: int) -> dict:
     """Precision/recall on the project generator's own ground truth (``yibao synth``, defects ×10).
 
@@ -231,6 +269,7 @@ def main() -> None:
     }
 
     generated = generator_truth(args.generator_people, args.seed) if args.generator_people else None
+    cli = cli_runs(ids, args.repeat)
     out = {
         "benchmark": "ids",
         "as_of": AS_OF.isoformat(),
@@ -273,6 +312,7 @@ def main() -> None:
             "by_kind": by_kind,
         },
         "suggest_on_generator_truth": generated,
+        "cli": {"target_seconds": CLI_TARGET_SECONDS, "target_peak_mb": CLI_TARGET_MB, **cli},
     }
     c, s, q = out["check"], out["stdnum_is_valid"], out["suggest"]
     print(f"{'step':<34}{'rows':>10}{'best s':>9}{'target':>8}  ok")
@@ -287,6 +327,11 @@ def main() -> None:
         f"{'ids.suggest_corrections':<34}{q['bad_rows']:>10}{q['best_seconds']:>9.3f}{SUGGEST_TARGET:>8}  "
         f"{'yes' if q['meets_target'] else 'NO'}"
     )
+    for mode, r in cli.items():
+        print(
+            f"{'yibao ids check (' + mode + ', process)':<34}{r['ids']:>10}{r['best_seconds']:>9.3f}"
+            f"{CLI_TARGET_SECONDS:>8}  {'yes' if r['meets_target'] else 'NO'}  peak {r['peak_rss_mb']} MB"
+        )
     print(
         f"stdnum rejects {s['rejects_ids_we_accept']:.1%} of IDs we accept "
         f"(and accepts {s['accepts_ids_we_reject']:.1%} we reject)"

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,9 +18,9 @@ from yibao.ids import describe
 from yibao.ids.vector import today
 from yibao.masking import mask_id
 from yibao.money import yuan
-from yibao.policy import Policy, decide, explain, label_attributes, load, resolve_labels, split_labels
-from yibao.policy.explain import LATE_PAYS
-from yibao.policy.loader import REFUND_CASES
+
+if TYPE_CHECKING:  # the policy package (pydantic models) loads only when a policy command runs
+    from yibao.policy import Policy
 
 ID_COLUMN, LABEL_COLUMN = "身份证号码", "人员类别"
 NEWBORN_AFTER = {"ordinary": "按普通居民缴费及享受待遇", "month_after_payment": "自缴费的次月起享受待遇"}
@@ -51,6 +52,8 @@ def register(subparsers) -> None:
 
 
 def run_check(args) -> int:
+    from yibao.policy import load
+
     policy = load(args.file)
     print("\n".join(summary(policy)))
     return 0
@@ -58,6 +61,9 @@ def run_check(args) -> int:
 
 def summary(policy: Policy) -> list[str]:
     """The rules file in words: who pays what, from which fund, on what basis."""
+    from yibao.policy.explain import LATE_PAYS
+    from yibao.policy.loader import REFUND_CASES
+
     p, j = policy, policy.jurisdiction
     c = p.contribution_basis
     lines = [
@@ -122,6 +128,8 @@ def people_frames(policy: Policy, table: pd.DataFrame, as_of: dt.date) -> tuple[
 
     A person may span several rows; invalid IDs and unknown labels are errors (IDs masked).
     """
+    from yibao.policy import label_attributes, resolve_labels, split_labels
+
     if ID_COLUMN not in table:
         raise UserError(f"人员名单缺少“{ID_COLUMN}”列（实际列：{'、'.join(table.columns)}）")
     ids = check_ids(table[ID_COLUMN], as_of=as_of)
@@ -164,6 +172,8 @@ def _as_of(args) -> dt.date:
 
 
 def run_decide(args) -> int:
+    from yibao.policy import decide, load
+
     policy = load(args.policy)
     as_of = _as_of(args)
     persons, memberships = people_frames(policy, _read_csv(args.persons), as_of)
@@ -201,6 +211,8 @@ def run_decide(args) -> int:
 
 
 def run_explain(args) -> int:
+    from yibao.policy import decide, explain, load
+
     policy = load(args.policy)
     as_of = _as_of(args)
     table = pd.DataFrame(
