@@ -90,6 +90,6 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     usable = roster.loc[~bad]
     missing = {name: attr.empty(len(usable), usable.index) for name, attr in declared.items() if name not in usable}
     usable = usable.assign(**missing)
-    columns = ["key", "status", "source", *declared]
+    columns = ["key", "status", "source", *declared, *(["certified_on"] if "certified_on" in usable else [])]
     memberships = usable[columns].drop_duplicates(["key", "status", "source"])
     return Identities(persons, memberships.reset_index(drop=True), rejected.reset_index(drop=True))

@@ -200,9 +200,10 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
     eligible = persons[persons["should_insure"]].reset_index(drop=True)
-    told = per_person(memberships, [c for c in memberships if c not in ("key", "status", "source")])
+    facts = ["key", "status", "source", "certified_on"]
+    told = per_person(memberships, [c for c in memberships if c not in facts])
     people = eligible[["key", "birth_date"]].join(told, on="key")
-    decided = policy_mod.decide(policy, people, memberships[["key", "status", "source"]], as_of=as_of)
+    decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
     decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 
     def audit(frame: pd.DataFrame) -> None:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from yibao import ids
 from yibao.reasons import Problems
-from yibao.sources import Source
+from yibao.sources import Source, standard_statuses
 
 LABEL_SEPARATORS = r"[、;；,，/]"
 CHANGE_TYPES = {"新增": "add", "增加": "add", "退出": "exit", "减少": "exit"}
@@ -134,7 +134,8 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
         bad = exploded[unknown].groupby(level=0).agg("、".join)
         problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", ("“" + bad + "”").reindex(frame.index, fill_value=""))
     if source.statuses:
-        foreign = status.notna() & ~status.isin(list(source.statuses))
+        # Groups a rules file defines for itself may come from any roster; standard statuses only from theirs.
+        foreign = status.notna() & ~status.isin(list(source.statuses)) & status.isin(standard_statuses())
         if foreign.any():
             bad = status[foreign].groupby(level=0).agg("、".join)
             problems.add(frame.index.isin(bad.index), "LABEL_NOT_FOR_DEPT", bad.reindex(frame.index, fill_value=""))
@@ -148,6 +149,11 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
         values, bad = attr.parse(frame[attr.name])
         problems.add(bad, attr.reason, attr.label + "“" + frame[attr.name].astype("str") + "”")
         rows[attr.name] = values.loc[exploded.index].to_numpy()
+    if "certified_on" in frame:  # 认定时间: rules may count only statuses certified by a date
+        text = frame["certified_on"].astype("str").str.strip()
+        when = parse_dates(text)
+        problems.add((text != "") & when.isna(), "DATE_BAD", "认定时间“" + text + "”")
+        rows["certified_on"] = when.loc[exploded.index].to_numpy()
     if label_attributes is not None:  # a label can tell an attribute itself (重度残疾人 ⇒ 残疾等级)
         told = label_attributes(exploded)
         for name in told:

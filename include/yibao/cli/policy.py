@@ -76,17 +76,26 @@ def summary(policy: Policy) -> list[str]:
         + ("认定日期" if p.age_on == "as_of" else f"{p.benefit_start}（待遇年度首日）")
         + "计算",
         "资金：" + "、".join(f"{name}（{fid}）" for fid, name in p.funds.items()),
+        *(f"缴费档次：{label} 个人缴费 {yuan(fen)} 元（资助按{p.tier_label or '基准档'}计算）—— {b.text}"
+          for _, label, fen, b in p.tiers),
+        *(f"附加缴费：{label} {yuan(fen)} 元，不在资助范围内 —— {b.text}" for _, label, fen, b in p.addons),
+        *(f"本县自定义群体：{name} —— {b.text}" for name, b in p.groups.items()),
         f"多重身份：只按资助标准高的一种身份享受，标准相同按优先级 —— {p.multiple_basis.text}",
         "资助类别（按认定顺序）：",
     ]
     for i, cat in enumerate(p.categories, 1):
-        funds = " + ".join(f"{p.funds[f]} {yuan(v)} 元" for f, v in cat.funds_fen.items())
+        funds = " + ".join(
+            f"{p.funds[f]} {yuan(v)} 元" + "".join(f"（或{p.funds[a]}）" for a in cat.alternatives.get(f, ()))
+            for f, v in cat.funds_fen.items()
+        )
+        how = "（先缴后补：个人先全额缴纳，资助部分事后返还）" if cat.paid_first else ""
+        amounts = (
+            f"{cat.shape}（认定时将拒绝，直至写明金额）" if cat.open_amount is not None else
+            f"{cat.shape}：资助 {yuan(cat.subsidy_fen)} 元 = {funds}；个人缴纳 {yuan(cat.personal_fen)} 元{how}"
+        )  # fmt: skip
         lines += [
             f"  {i}. {cat.label} [{cat.id}，优先级 {cat.priority}] 条件：{cat.conditions}",
-            (
-                f"     {cat.shape}：资助 {yuan(cat.subsidy_fen)} 元 = {funds}；"
-                f"个人缴纳 {yuan(cat.personal_fen)} 元 —— {cat.basis.text}"
-            ),
+            f"     {amounts} —— {cat.basis.text}",
         ]
     for rule in p.ineligible:
         lines.append(f"不享受资助：{'、'.join(rule.statuses)} —— {rule.basis.text}")
@@ -97,13 +106,18 @@ def summary(policy: Policy) -> list[str]:
         f"补缴：{LATE_PAYS[late.pays]} {yuan(late.amount_fen)} 元，"
         f"等待期 {late.waiting.text} —— {late.basis.text}"
     )
+    for statuses, basis in late.lose_subsidy:
+        lines.append(f"集中缴费期后缴费不享受资助：{'、'.join(statuses)} —— {basis.text}")
+    if p.identity_at_payment:
+        lines.append(f"身份认定以缴费时为准，缴费后认定的次年享受 —— {p.identity_at_payment.text}")
     if p.no_waiting:
         lines.append(f"不设等待期：{'、'.join(p.no_waiting.statuses)} —— {p.no_waiting.basis.text}")
     if p.newborn:
         nb = p.newborn
         lines.append(
-            f"新生儿：出生 {nb.within_months} 个月内参保缴费的自出生之日起享受待遇，超过的"
-            f"{NEWBORN_AFTER[nb.after]} —— {nb.basis.text}"
+            f"新生儿：出生 {nb.window_text}内参保缴费的自出生之日起享受待遇，超过的"
+            f"{NEWBORN_AFTER[nb.after]}" + ("；随父母（家庭）身份享受资助" if nb.inherit_family_identity else "")
+            + f" —— {nb.basis.text}"
         )
     if p.refund:
         cases = "、".join(REFUND_CASES[x] for x in p.refund.cases)

@@ -5,7 +5,7 @@
 (38000, 64000, '2023-09-01')
 """
 
-from yibao.policy.engine import decide
+from yibao.policy.engine import PolicyIncomplete, decide
 from yibao.policy.explain import explain
 from yibao.policy.labels import label_attributes, resolve_labels, split_labels
 from yibao.policy.loader import (
@@ -27,6 +27,7 @@ __all__ = [
     "NewbornRule",
     "NoWaitingRule",
     "Policy",
+    "PolicyIncomplete",
     "RefundRule",
     "WaitingPeriod",
     "decide",

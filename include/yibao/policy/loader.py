@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +40,13 @@ class CategoryRule:
     funds_fen: dict[str, int]
     shape: str
     basis: Basis
+    all_of: tuple[str, ...] = ()
+    certified_by: dt.date | None = None
+    paid_first: bool = False
+    #: The notice's words when the amount is set elsewhere or only bounded; deciding anyone into the
+    #: category is refused until a number is written (``subsidy_fen`` is then meaningless).
+    open_amount: str | None = None
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fund → funds that may pay instead
 
     @property
     def conditions(self) -> str:
@@ -47,6 +54,10 @@ class CategoryRule:
         parts = []
         if self.statuses:
             parts.append("、".join(self.statuses))
+        if self.all_of:
+            parts.append("同时为" + "、".join(self.all_of))
+        if self.certified_by:
+            parts.append(f"{self.certified_by.isoformat()}前（含）认定")
         if self.exclude:
             parts.append("不含同时为" + "、".join(self.exclude) + "的人员")
         if self.age:
@@ -62,13 +73,16 @@ class WaitingPeriod:
 
     months: int | None
     days: int | None
+    month_after_payment: bool = False
 
     @property
     def known(self) -> bool:
-        return self.months is not None or self.days is not None
+        return self.months is not None or self.days is not None or self.month_after_payment
 
     @property
     def text(self) -> str:
+        if self.month_after_payment:
+            return "缴费次月起享受待遇"
         if self.months is not None:
             return f"{self.months}个月"
         return f"{self.days}日" if self.days is not None else "通知未载明时长"
@@ -81,6 +95,8 @@ class WaitingPeriod:
         [datetime.date(2024, 4, 30)]
         """
         paid = pd.to_datetime(paid_on)
+        if self.month_after_payment:
+            return paid.dt.to_period("M").dt.start_time + pd.DateOffset(months=1)
         if self.months is not None:
             return paid + pd.DateOffset(months=self.months)
         if self.days is not None:
@@ -96,6 +112,14 @@ class LatePaymentRule:
     pays: str  # "personal" | "personal_and_fiscal"
     amount_fen: int
     basis: Basis
+    lose_subsidy: tuple[tuple[tuple[str, ...], Basis], ...] = ()  # (statuses, basis): no subsidy when late
+
+    def keeps_subsidy(self, statuses: pd.Series, paid_on: pd.Series, window_end: dt.date) -> pd.Series:
+        """Vectorized over memberships (status, the person's payment date): False where a late payment
+        costs this status its subsidy."""
+        late = (pd.to_datetime(paid_on).dt.normalize() > pd.Timestamp(window_end)).to_numpy(dtype=bool)
+        losing = statuses.isin([s for group, _ in self.lose_subsidy for s in group]).to_numpy(dtype=bool)
+        return pd.Series(~(late & losing), index=statuses.index)
 
 
 @dataclass(frozen=True)
@@ -106,12 +130,18 @@ class NoWaitingRule:
 
 @dataclass(frozen=True)
 class NewbornRule:
-    """Enrolled within ``within_months`` of birth: covered from birth; otherwise ``after``."""
+    """Enrolled within ``within_months`` (or ``within_days``) of birth: covered from birth; otherwise ``after``."""
 
-    within_months: int
+    within_months: int | None
     covered_from: str  # "birth"
     after: str  # "ordinary" | "month_after_payment"
     basis: Basis
+    within_days: int | None = None
+    inherit_family_identity: bool = False
+
+    @property
+    def window_text(self) -> str:
+        return f"{self.within_days}日" if self.within_days else f"{self.within_months}个月"
 
     def in_time(self, birth: pd.Series, paid_on: pd.Series) -> pd.Series:
         """Vectorized: enrolled and paid within ``within_months`` of birth (so covered from birth).
@@ -121,6 +151,8 @@ class NewbornRule:
         >>> rule.in_time(birth, pd.Series(pd.to_datetime(["2024-09-30", "2024-10-01"]))).tolist()
         [True, False]
         """
+        if self.within_days is not None:
+            return pd.to_datetime(paid_on) <= pd.to_datetime(birth) + pd.Timedelta(days=self.within_days)
         return pd.to_datetime(paid_on) <= pd.to_datetime(birth) + pd.DateOffset(months=self.within_months)
 
 
@@ -162,6 +194,15 @@ class Policy:
     no_waiting: NoWaitingRule | None
     newborn: NewbornRule | None
     refund: RefundRule | None
+    groups: dict[str, Basis] = field(default_factory=dict)  # county-defined groups and their citations
+    addons: tuple[tuple[str, str, int, Basis], ...] = ()  # (id, label, fen, basis): never subsidised
+    tier_label: str = ""
+    tiers: tuple[tuple[str, str, int, Basis], ...] = ()  # (id, label, personal fen, basis)
+    identity_at_payment: Basis | None = None  # statuses certified after paying count from next year
+
+    @property
+    def addon_fen(self) -> int:
+        return sum(fen for _, _, fen, _ in self.addons)
 
     @property
     def benefit_start(self) -> dt.date:
@@ -328,8 +369,16 @@ def _build(
 
     ``positions`` are the categories' indices in the file (some may have been set aside as broken).
     """
-    known = set(standard_statuses())
+    standard = set(standard_statuses())
+    known = standard | set(raw.groups)
     declared = attributes()
+    table = status_aliases()
+    aliases, implied = {}, {}
+    for name, group in raw.groups.items():
+        if name in standard or fold(name) in table:
+            fail(f"groups.{name}", f"与 statuses.yaml 中的标准身份或其别名重名：{name!r}（本县自定义群体须另起名称）")
+        for label in [name, *group.labels]:
+            aliases[fold(label)] = name
 
     def check_statuses(field: str, names: list[str]) -> tuple[str, ...]:
         for i, name in enumerate(names):
@@ -352,8 +401,6 @@ def _build(
                 fail(f"{field}.{name}", f"{attr.label}的取值 {bad or '（空）'} 无法识别（可用：{shown}）")
         return out
 
-    table = status_aliases()
-    aliases, implied = {}, {}
     for label, spec in raw.labels.items():
         if spec.status not in known:
             fail(f"labels.{label}", f"未知的人员身份 {spec.status!r}（应为 statuses.yaml 中的标准身份）")
@@ -376,6 +423,11 @@ def _build(
         ids.setdefault(c.id, i)
         priorities.setdefault(c.priority, i)
         subsidy, shape = _subsidy(c.subsidy, personal, raw.money, f"{at}.subsidy", fail)
+        open_amount = _open_amount(c.subsidy)
+        for j, part in enumerate(c.funds):
+            for k, alt in enumerate(part.alternatives):
+                if alt not in raw.funds:
+                    fail(f"{at}.funds[{j}].alternatives[{k}]", f"未声明的资金 {alt!r}（已声明：{', '.join(raw.funds)}）")
         categories.append(
             CategoryRule(
                 id=c.id,
@@ -390,6 +442,11 @@ def _build(
                 funds_fen=_split(c.funds, subsidy, raw.funds, raw.money, f"{at}.funds", fail),
                 shape=shape,
                 basis=c.basis,
+                all_of=check_statuses(f"{at}.all_of", c.all_of),
+                certified_by=c.certified_by,
+                paid_first=c.payment == "paid_first",
+                open_amount=open_amount,
+                alternatives={p.fund: tuple(p.alternatives) for p in c.funds if p.alternatives},
             )
         )
     # The notice's own words are input labels too: a category with one status is recognised by its label,
@@ -405,8 +462,10 @@ def _build(
         for i, r in enumerate(raw.ineligible)
     )
     benefit_start = dt.date(raw.year, 1, 1)
-    if raw.collection.end >= benefit_start:
-        fail("collection.end", f"集中缴费期应在待遇年度开始（{benefit_start}）之前结束")
+    if raw.collection.start >= benefit_start:
+        fail("collection.start", f"集中缴费期应在待遇年度开始（{benefit_start}）之前开始")
+    if raw.collection.end > dt.date(raw.year, 12, 31):  # some windows run into the benefit year (to 2月底)
+        fail("collection.end", f"集中缴费期应在待遇年度内（{raw.year}-12-31 前）结束")
     late = raw.late_payment
     w = late.waiting
     no_waiting = raw.no_waiting and NoWaitingRule(
@@ -434,17 +493,27 @@ def _build(
         collection_window=(raw.collection.start, raw.collection.end),
         collection_basis=raw.collection.basis,
         late_payment=LatePaymentRule(
-            waiting=WaitingPeriod(w.months, w.days),
+            waiting=WaitingPeriod(w.months, w.days, bool(w.month_after_payment)),
             pays=late.pays,
             amount_fen=personal + (fiscal if late.pays == "personal_and_fiscal" else 0),
             basis=late.basis,
+            lose_subsidy=tuple(
+                (check_statuses(f"late_payment.by_status[{i}].statuses", r.statuses), r.basis)
+                for i, r in enumerate(late.by_status)
+            ),
         ),
         no_waiting=no_waiting or None,
         newborn=raw.newborn
         and NewbornRule(
-            raw.newborn.within_months, raw.newborn.covered_from, raw.newborn.after, raw.newborn.basis
+            raw.newborn.within_months, raw.newborn.covered_from, raw.newborn.after, raw.newborn.basis,
+            raw.newborn.within_days, raw.newborn.inherit_family_identity,
         ),
         refund=raw.refund and RefundRule(benefit_start, tuple(raw.refund.cases), raw.refund.basis),
+        groups={name: g.basis for name, g in raw.groups.items()},
+        addons=tuple((a.id, a.label, to_fen(a.personal), a.basis) for a in raw.addons),
+        tier_label=raw.contribution.tier_label,
+        tiers=tuple((t.id, t.label, to_fen(t.personal), t.basis) for t in raw.contribution.tiers),
+        identity_at_payment=raw.status_dates.basis if raw.status_dates else None,
     )
 
 
@@ -461,8 +530,19 @@ def _implied(declared: dict[str, Attribute], given: dict[str, tuple]) -> dict[st
     return {name: declared[name].representative(list(v)) for name, v in given.items() if v and None not in v}
 
 
+def _open_amount(s: schema.Subsidy) -> str | None:
+    """The notice's words for an amount it does not fix (None when it does)."""
+    if s.pending is not None:
+        return s.pending
+    if s.at_least_percent is not None:
+        return f"不低于个人缴费部分的{s.at_least_percent.normalize():f}%（具体比例未定）"
+    return None
+
+
 def _subsidy(s: schema.Subsidy, personal: int, money: schema.Money, at: str, fail) -> tuple[int, str]:
-    """The subsidy in fen and its shape in words."""
+    """The subsidy in fen and its shape in words (0 for an open amount, which no decision may use)."""
+    if (words := _open_amount(s)) is not None:
+        return 0, f"资助标准待定：{words}"
     if s.full:
         return personal, "全额资助"
     if s.percent is not None:
