@@ -196,9 +196,12 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     policy = policy_mod.load(settings.county)
     persons = pd.read_parquet(
         _stage_path(settings, "persons"),
-        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village"],
+        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id"],
     )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
+        inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
+        memberships = pd.concat([memberships, inherited], ignore_index=True)
     eligible = persons[persons["should_insure"]].reset_index(drop=True)
     facts = ["key", "status", "source", "certified_on"]
     told = per_person(memberships, [c for c in memberships if c not in facts])

@@ -143,7 +143,7 @@ def test_check_prints_every_shape(capsys):
                   "本县自定义群体：高校大学生", "医疗救助资金 400.00 元（或县级财政）", "先缴后补",
                   "资助标准待定：按省教育厅、省医保局有关文件执行（认定时将拒绝", "集中缴费期：2024-09-01 至 2025-02-28",
                   "等待期 缴费次月起享受待遇", "集中缴费期后缴费不享受资助：防止返贫监测帮扶对象",
-                  "新生儿：出生 90日内", "同时为低保对象、残疾人；残疾等级为1、2", "2024-12-31前（含）认定"):
+                  "新生儿：出生 90日内", "随家庭享受特困人员、低保对象、低收入家庭成员身份", "同时为低保对象、残疾人；残疾等级为1、2", "2024-12-31前（含）认定"):
         assert words in out
 
 
@@ -168,3 +168,17 @@ def test_roster_columns_become_attributes_and_groups_pass_staging():
     assert rows.at["防止返贫监测帮扶对象", "monitoring_cause"] == "因病"
     assert rows.at["防止返贫监测帮扶对象", "certified_on"] == pd.Timestamp("2024-06-01")
     assert "计生特殊家庭（失独）" in rows.index
+
+
+def test_newborn_takes_the_family_status_within_90_days():
+    # 三（三）“新生儿在出生后90日内…父母属于资助对象的，新生儿随父母享受资助”: 低保 household, baby born
+    # 2025-01-20 (49 days before 2025-03-10) → 低保 70% = 280; a child born 2024-11-01 (129 days) does not.
+    policy = load(RULES)
+    persons = pd.DataFrame({"key": [1, 2, 3], "household_id": ["h1", "h1", "h1"],
+                            "birth_date": pd.to_datetime(["1990-02-02", "2025-01-20", "2024-11-01"])})
+    memberships = pd.DataFrame({"key": [1, 1], "status": ["低保对象", "残疾人"]})
+    inherited = policy.newborn.inherited(persons, memberships, AS_OF)
+    assert inherited.values.tolist() == [[2, "低保对象"]]  # 残疾人 is not a family status
+    members = pd.concat([memberships, inherited]).assign(certified_on=pd.NaT)
+    got = decide(policy, persons, members, AS_OF).set_index("key")
+    assert got["subsidy_fen"].to_dict() == {1: 28000, 2: 28000, 3: 0}

@@ -116,7 +116,8 @@ def summary(policy: Policy) -> list[str]:
         nb = p.newborn
         lines.append(
             f"新生儿：出生 {nb.window_text}内参保缴费的自出生之日起享受待遇，超过的"
-            f"{NEWBORN_AFTER[nb.after]}" + ("；随父母（家庭）身份享受资助" if nb.inherit_family_identity else "")
+            f"{NEWBORN_AFTER[nb.after]}"
+            + (f"；随家庭享受{'、'.join(nb.inherit_statuses)}身份" if nb.inherit_statuses else "")
             + f" —— {nb.basis.text}"
         )
     if p.refund:

@@ -39,7 +39,7 @@ def decide(
         raise ValueError("persons.key must be unique")
     n = len(keys)
     cats = policy.categories
-    held = _held_statuses(cats, index, _counted(policy, persons, memberships))
+    held = _held_statuses(cats, index, _counted(policy, persons, memberships, index))
     ages = _ages(policy, cats, persons, as_of)
 
     chosen = np.full(n, -1, dtype=np.int64)
@@ -69,15 +69,16 @@ def decide(
     return out
 
 
-def _counted(policy: Policy, persons: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
+def _counted(policy: Policy, persons: pd.DataFrame, memberships: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """The memberships that count this year, given the person's payment date (``paid_on``) if known:
     a status certified after paying counts from next year when the identity is fixed at payment, and
     groups that lose their subsidy by paying late lose it."""
     late_rule = policy.late_payment
     if "paid_on" not in persons or not (policy.identity_at_payment or late_rule.lose_subsidy):
         return memberships
-    paid = pd.Series(pd.to_datetime(persons["paid_on"]).to_numpy(), index=persons["key"].to_numpy())
-    paid_of = pd.Series(paid.reindex(memberships["key"].to_numpy()).to_numpy(), index=memberships.index)
+    pos = index.get_indexer(memberships["key"].to_numpy())
+    paid = np.append(pd.to_datetime(persons["paid_on"]).to_numpy(), np.datetime64("NaT"))
+    paid_of = pd.Series(paid[pos], index=memberships.index)  # position -1 (unknown person) → NaT
     keep = np.ones(len(memberships), dtype=bool)
     if policy.identity_at_payment is not None and "certified_on" in memberships:
         keep &= ~(pd.to_datetime(memberships["certified_on"]) > paid_of).to_numpy(dtype=bool)

@@ -137,11 +137,38 @@ class NewbornRule:
     after: str  # "ordinary" | "month_after_payment"
     basis: Basis
     within_days: int | None = None
-    inherit_family_identity: bool = False
+    inherit_statuses: tuple[str, ...] = ()
 
     @property
     def window_text(self) -> str:
         return f"{self.within_days}日" if self.within_days else f"{self.within_months}个月"
+
+    def born_within(self, birth: pd.Series, on: dt.date) -> pd.Series:
+        """Vectorized: born in the window before ``on`` (so still a newborn on that day)."""
+        day = pd.Timestamp(on)
+        start = day - (pd.Timedelta(days=self.within_days) if self.within_days else pd.DateOffset(months=self.within_months))
+        birth = pd.to_datetime(birth)
+        return (birth >= start) & (birth <= day)
+
+    def inherited(self, persons: pd.DataFrame, memberships: pd.DataFrame, on: dt.date) -> pd.DataFrame:
+        """Memberships newborns take from their household (``persons``: key, household_id, birth_date).
+
+        >>> rule = NewbornRule(None, "birth", "ordinary", None, 90, ("低保对象",))
+        >>> persons = pd.DataFrame({"key": [1, 2, 3], "household_id": ["h", "h", "h"],
+        ...                         "birth_date": pd.to_datetime(["1990-01-01", "2024-12-01", "1992-05-05"])})
+        >>> members = pd.DataFrame({"key": [1, 3], "status": ["低保对象", "残疾人"]})
+        >>> rule.inherited(persons, members, dt.date(2025, 1, 10)).values.tolist()
+        [[2, '低保对象']]
+        """
+        if not self.inherit_statuses:
+            return pd.DataFrame({"key": pd.Series(dtype="int64"), "status": pd.Series(dtype="str")})
+        homes = persons[["key", "household_id"]]
+        family = memberships[memberships["status"].isin(self.inherit_statuses)][["key", "status"]]
+        family = family.merge(homes, on="key")[["household_id", "status"]].drop_duplicates()
+        babies = homes[self.born_within(persons["birth_date"], on).to_numpy(dtype=bool)]
+        found = babies.merge(family, on="household_id")[["key", "status"]]
+        held = found.merge(memberships[["key", "status"]], how="left", indicator=True)["_merge"] == "left_only"
+        return found[held.to_numpy()].reset_index(drop=True)
 
     def in_time(self, birth: pd.Series, paid_on: pd.Series) -> pd.Series:
         """Vectorized: enrolled and paid within ``within_months`` of birth (so covered from birth).
@@ -506,7 +533,7 @@ def _build(
         newborn=raw.newborn
         and NewbornRule(
             raw.newborn.within_months, raw.newborn.covered_from, raw.newborn.after, raw.newborn.basis,
-            raw.newborn.within_days, raw.newborn.inherit_family_identity,
+            raw.newborn.within_days, check_statuses("newborn.inherit_statuses", raw.newborn.inherit_statuses),
         ),
         refund=raw.refund and RefundRule(benefit_start, tuple(raw.refund.cases), raw.refund.basis),
         groups={name: g.basis for name, g in raw.groups.items()},

@@ -239,15 +239,15 @@ class NoWaiting(Strict):
 class Newborn(Strict):
     """Enrolled within ``within_months`` or ``within_days`` of birth: covered from birth.
 
-    ``inherit_family_identity``: a newborn of a family on a list holds the family's statuses (the
-    household's members' statuses count for the child until the child is listed itself).
+    ``inherit_statuses``: family statuses a newborn holds from its household (低保 is a household's;
+    残疾人 is not) until the child is listed itself.
     """
 
     within_months: int | None = Field(default=None, ge=1)
     within_days: int | None = Field(default=None, ge=1)
     covered_from: Literal["birth"]
     after: Literal["ordinary", "month_after_payment"]
-    inherit_family_identity: bool = False
+    inherit_statuses: list[str] = []
     basis: Basis
 
     @model_validator(mode="after")
