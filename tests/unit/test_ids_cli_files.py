@@ -101,3 +101,22 @@ def test_plain_rows_template_matches_the_general_path(tmp_path):
             lines = cli_ids._table_block(np.arange(10, 15), 1000, values, result, describe(result))
             general = [line.rstrip() + "\n" for line in lines.to_pylist()]
         assert mixed == general
+
+
+def test_xlsx_without_header_and_with_duplicated_header(tmp_path, capsys):
+    import xlsxwriter
+
+    path = tmp_path / "noheader.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, ["张三", GOOD])
+        sheet.write_row(1, 0, ["李四", OTHER])
+    code, out, err = run(capsys, path, "--json", "--as-of", "2024-01-01")
+    assert code == 0 and "没有表头" in err
+    assert [json.loads(line)["normalized"] for line in out.splitlines()] == [GOOD, OTHER]
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, ["公民身份号码", "姓名", "公民身份号码 "])
+        sheet.write_row(1, 0, [GOOD, "张三", GOOD])
+    code, out, err = run(capsys, path)
+    assert code == 2 and out == "" and "“公民身份号码”" in err and "重复" in err

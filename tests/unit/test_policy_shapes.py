@@ -182,3 +182,10 @@ def test_newborn_takes_the_family_status_within_90_days():
     members = pd.concat([memberships, inherited]).assign(certified_on=pd.NaT)
     got = decide(policy, persons, members, AS_OF).set_index("key")
     assert got["subsidy_fen"].to_dict() == {1: 28000, 2: 28000, 3: 0}
+
+
+def test_late_payers_benefits_start_the_month_after_paying():
+    # 三（二）“集中缴费期后缴费的，自缴费次月起享受待遇”: paid 2025-03-05 → from 2025-04-01; 03-31 → 04-01.
+    waiting = load(RULES).late_payment.waiting
+    ends = waiting.ends(pd.Series(pd.to_datetime(["2025-03-05", "2025-03-31", "2025-12-01"])))
+    assert ends.dt.date.astype(str).tolist() == ["2025-04-01", "2025-04-01", "2026-01-01"]

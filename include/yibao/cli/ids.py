@@ -158,7 +158,8 @@ def read_ids(path: Path, column: str | None = None) -> pa.Array:
         rows = [r for r in xlsx_rows(path, path.name) if any(c.strip() for c in r)]
         if not rows:
             raise UserError(f"文件 {path.name} 中没有数据行")
-        columns = [pa.array(list(col), pa.large_string()) for col in zip(*rows, strict=True)]
+        width = max(len(r) for r in rows)
+        columns = [pa.array([r[i] if i < len(r) else "" for r in rows], pa.large_string()) for i in range(width)]
         values = _pick_column(columns, column, path.name)
     elif suffix == ".csv":
         values = _pick_column(_csv_columns(_utf8(path).decode("utf-8"), path.name), column, path.name)
