@@ -261,6 +261,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--generator-people", type=int, default=300_000, help="0 skips the generator check")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--note", default="", help="recorded with the results (e.g. how busy the machine was)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
@@ -297,6 +298,7 @@ def main() -> None:
     cli = cli_runs(ids, args.repeat)
     out = {
         "benchmark": "ids",
+        "note": args.note,
         "as_of": AS_OF.isoformat(),
         "machine": {
             "python": platform.python_version(),

@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--note", default="", help="recorded with the results (e.g. how busy the machine was)")
     args = parser.parse_args()
 
     persons, memberships = population(args.people, args.members, args.seed)
@@ -129,7 +130,7 @@ def main() -> None:
               f"{'yes' if r['meets_issue_10_target'] else 'NO'}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
-        "benchmark": "policy.decide", "target_seconds": TARGET_SECONDS, "repeat": args.repeat,
+        "benchmark": "policy.decide", "target_seconds": TARGET_SECONDS, "repeat": args.repeat, "note": args.note,
         "target_seconds_per_million_issue_10": TARGET_SECONDS_ISSUE_10,
         "machine": {"python": platform.python_version(), "pandas": pd.__version__, "numpy": np.__version__,
                     "cpus": os.cpu_count()},
