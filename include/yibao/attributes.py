@@ -75,8 +75,19 @@ def parse_spec(name: str, raw: object, where: str) -> Attribute:
     return Attribute(name, str(raw["label"]), values, combine, str(raw.get("reason", "ATTRIBUTE_BAD")))
 
 
-@cache
+#: Facts the register side knows of every person (not a roster column): rules may test them too.
+PERSON_FACTS = {
+    "residence_permit": Attribute("residence_permit", "持居住证", (("是", "是"), ("否", "否")), "max", "ATTRIBUTE_BAD"),
+}
+
+
 def attributes() -> dict[str, Attribute]:
+    """Every attribute a rule may test: the roster columns feed configs declare and :data:`PERSON_FACTS`."""
+    return roster_attributes() | PERSON_FACTS
+
+
+@cache
+def roster_attributes() -> dict[str, Attribute]:
     """Every attribute declared by any feed config; one name must mean one thing everywhere."""
     from yibao.sources import load_sources
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from yibao.attributes import attributes
+from yibao.attributes import roster_attributes
 from yibao.reasons import Problems
 
 PERSON_COLUMNS = ["key", "id_number", "name", "sex", "birth_date", "town", "village", "household_id"]
@@ -71,7 +71,7 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     """Persons, their usable statuses, and the roster rows sent back for the cross-check."""
     persons = build_persons(staged, kinds, as_of)
     roster = _apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
-    declared = attributes()
+    declared = roster_attributes()
     if roster.empty:
         empty = pd.DataFrame(columns=["key", "status", "source", *declared])
         return Identities(persons, empty, pd.DataFrame())

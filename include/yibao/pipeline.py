@@ -196,7 +196,8 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     policy = policy_mod.load(settings.county)
     persons = pd.read_parquet(
         _stage_path(settings, "persons"),
-        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id"],
+        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
+                 "residence_permit"],
     )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
@@ -206,6 +207,7 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     facts = ["key", "status", "source", "certified_on"]
     told = per_person(memberships, [c for c in memberships if c not in facts])
     people = eligible[["key", "birth_date"]].join(told, on="key")
+    people["residence_permit"] = eligible["residence_permit"].map({True: "是", False: "否"}).astype("string")
     decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
     decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 

@@ -19,7 +19,7 @@ from yibao.staging import stage
 RULES = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "xiping-2025.yaml"
 AS_OF = dt.date(2025, 3, 10)
 ON_TIME, LATE = "2024-10-15", "2025-03-05"
-# key: (statuses, grade, risk state, monitoring cause, hukou, certified on, paid on)
+# key: (statuses, grade, risk state, monitoring cause, hukou, certified on, paid on[, residence permit])
 PEOPLE = {
     1: (["特困人员"], None, None, None, None, None, ON_TIME),
     2: (["低保对象", "残疾人"], 2, None, None, None, None, ON_TIME),
@@ -35,6 +35,7 @@ PEOPLE = {
     12: (["防止返贫监测帮扶对象"], None, "未消除", "因残", None, "2024-06-01", LATE),
     13: (["低保对象"], None, None, None, None, "2024-10-20", "2024-10-01"),
     14: ([], None, None, None, None, None, ON_TIME),
+    15: (["低收入家庭成员"], None, None, None, "非农业", None, ON_TIME, "是"),
 }
 
 
@@ -48,6 +49,7 @@ def frames(people: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         "monitoring_cause": pd.array([p[3] for p in people.values()], dtype="string"),
         "hukou_type": pd.array([p[4] for p in people.values()], dtype="string"),
         "paid_on": pd.to_datetime([p[6] for p in people.values()]),
+        "residence_permit": pd.array([p[7] if len(p) > 7 else "否" for p in people.values()], dtype="string"),
     })  # fmt: skip
     rows = [(k, s, p[5]) for k, p in people.items() for s in p[0]]
     memberships = pd.DataFrame(rows, columns=["key", "status", "certified_on"])
@@ -80,6 +82,8 @@ def decided() -> pd.DataFrame:
     # 二（六）“农业户籍的低收入家庭成员…每人资助100元”; 非农业 gets nothing.
     (10, "dishouru_nongye", 10000, 0, 10000),
     (11, None, 0, 0, 0),
+    # “持有本县居住证的低收入家庭成员参照执行”: 非农业 but holds a residence permit → 100.
+    (15, "juzhu_dishouru", 10000, 0, 10000),
     # 三（二）“监测对象在集中缴费期后缴费的，不再享受资助”: paid 2025-03-05 > 2025-02-28.
     (12, None, 0, 0, 0),
     # 二（十）“缴费后新认定的，从次年起享受资助”: certified 10-20 after paying 10-01.
@@ -189,3 +193,19 @@ def test_late_payers_benefits_start_the_month_after_paying():
     waiting = load(RULES).late_payment.waiting
     ends = waiting.ends(pd.Series(pd.to_datetime(["2025-03-05", "2025-03-31", "2025-12-01"])))
     assert ends.dt.date.astype(str).tolist() == ["2025-04-01", "2025-04-01", "2026-01-01"]
+
+
+def test_decide_cli_reads_dates_and_person_facts(tmp_path, capsys):
+    # The same shapes through `yibao policy decide`: 认定时间 / 缴费日期 / 风险状态 / 主要风险类型 / 持居住证 columns.
+    csv = tmp_path / "p.csv"
+    csv.write_text(
+        "身份证号码,人员类别,认定时间,缴费日期,风险状态,主要风险类型,持居住证\n"
+        "411721198001010010,监测对象,2024-06-01,2024-10-15,风险未消除,因病,否\n"
+        "411721198001010029,监测对象,2025-01-10,2025-01-20,风险未消除,因病,否\n"
+        "411721198001010037,低收入家庭成员,,2024-10-15,,,是\n", encoding="utf-8")
+    assert main(["policy", "decide", "--policy", str(RULES), "--persons", str(csv), "--json",
+                 "--as-of", "2025-03-10"]) == 0
+    rows = [__import__("json").loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["category"], r["subsidy"], r["personal"]) for r in rows] == [
+        ("风险未消除的因病因残监测对象", "300.00", "120.00"), (None, "0.00", "420.00"),
+        ("持居住证的低收入家庭成员", "100.00", "320.00")]

@@ -18,11 +18,14 @@ from yibao.ids import describe
 from yibao.ids.vector import today
 from yibao.masking import mask_id
 from yibao.money import yuan
+from yibao.staging import parse_dates
 
 if TYPE_CHECKING:  # the policy package (pydantic models) loads only when a policy command runs
     from yibao.policy import Policy
 
 ID_COLUMN, LABEL_COLUMN = "身份证号码", "人员类别"
+#: Optional CSV date columns: when the row's statuses were certified, when the person paid.
+DATE_COLUMNS = {"认定时间": "certified_on", "缴费日期": "paid_on"}
 NEWBORN_AFTER = {"ordinary": "按普通居民缴费及享受待遇", "month_after_payment": "自缴费的次月起享受待遇"}
 
 
@@ -139,9 +142,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def people_frames(policy: Policy, table: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows of (ID, labels[, attributes]) → the engine's ``persons`` and ``memberships`` frames.
+    """Rows of (ID, labels[, attributes, 认定时间, 缴费日期]) → the engine's ``persons`` and ``memberships``.
 
-    A person may span several rows; invalid IDs and unknown labels are errors (IDs masked).
+    A person may span several rows; invalid IDs, unknown labels and unreadable dates are errors (IDs
+    masked). ``认定时间`` dates the row's statuses (certification cut-offs); ``缴费日期`` is the person's
+    payment date (identity fixed at payment, late payers).
     """
     from yibao.policy import label_attributes, resolve_labels, split_labels
 
@@ -174,11 +179,22 @@ def people_frames(policy: Policy, table: pd.DataFrame, as_of: dt.date) -> tuple[
     told = label_attributes(policy, labels).assign(key=table.loc[labels.index, "key"].to_numpy())
     rows = pd.concat([table[["key", *(a.name for a in given)]], told], ignore_index=True)
     names = [c for c in rows if c != "key"]
-    grouped = table.groupby("key", sort=False)
-    persons = grouped[["id", "birth_date"]].first().join(per_person(rows, names)).reset_index()
+    dates = {}
+    for column, name in DATE_COLUMNS.items():
+        if column in table:
+            text = table[column].astype("str").str.strip()
+            dates[name] = parse_dates(text)
+            bad = (text != "") & dates[name].isna()
+            if bad.any():
+                raise UserError(f"{column} 无法识别：{sorted(set(text[bad]))[:5]}（应为 年-月-日，如 2024-10-08）")
+    grouped = table.assign(**{k: v for k, v in dates.items() if k == "paid_on"}).groupby("key", sort=False)
+    first = ["id", "birth_date", *(["paid_on"] if "paid_on" in dates else [])]
+    persons = grouped[first].first().join(per_person(rows, names)).reset_index()
     memberships = pd.DataFrame(
         {"key": table.loc[labels.index, "key"].to_numpy(), "status": statuses.to_numpy()}
     )
+    if "certified_on" in dates:
+        memberships["certified_on"] = dates["certified_on"].loc[labels.index].to_numpy()
     return persons, memberships
 
 
