@@ -9,6 +9,10 @@ Targets (issue 3), one core, inputs already in memory, best of 3:
 - ``yibao.ids.suggest_corrections`` for 50,000 bad roster IDs against a 1,000,000-person register ≤ 5 s,
   with precision and recall measured against known truth.
 
+Target (issue 10): ``yibao ids check`` on a text file of the same 1,000,000 IDs, the whole process (Python
+start, imports, reading, checking, writing to /dev/null) with ``--json`` and with the table ≤ 3 s and
+≤ 1 GB peak resident memory (best of ``--repeat`` runs, each a fresh process).
+
 The population comes from the project's generator (``yibao.synth.population``: 滕州市, real GB/T 2260
 codes including retired ones for elders, names with realistic collisions, towns and villages).
 Writes bench/results/ids.json.
@@ -23,6 +27,7 @@ import io
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,11 +50,22 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ids.json"
 AS_OF = dt.date(2023, 11, 1)
 CHECK_TARGET = 0.5
 SUGGEST_TARGET = 5.0
+CLI_TARGET_SECONDS = 3.0
+CLI_TARGET_MB = 1024
 GENERATOR_ID_DEFECTS = (
     "TYPO_ID", "BAD_CHECK", "NOT_IN_REGISTER", "EXCEL_DECIMAL", "EXCEL_SCIENTIFIC", "LEGACY_15", "LOWER_X",
     "FULLWIDTH", "TRUNCATED",
 )  # fmt: skip
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def stdnum_is_valid(value: str) -> bool:
+    """python-stdnum's verdict; its ``get_birth_place`` raises KeyError for codes it lists without a county
+    (e.g. a prefecture's own code), which counts as a rejection."""
+    try:
+        return stdnum_ric.is_valid(value)
+    except KeyError:
+        return False
 
 
 def best_of(repeat: int, fn):
@@ -144,6 +160,53 @@ def suggestion_set(register: pd.DataFrame, bad_rows: int, rng: np.random.Generat
     return bad, extended, pd.Series(truth, dtype="string"), pd.Series(kinds)
 
 
+def _hwm_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), 0)
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def cli_runs(ids: pd.Series, repeat: int) -> dict:
+    """``yibao ids check FILE [--json] > /dev/null`` as separate processes: wall time and peak RSS."""
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "ids.txt")
+        path.write_text("\n".join(ids.tolist()) + "\n", encoding="utf-8")
+        yibao = Path(sys.executable).with_name("yibao")
+        for mode, extra in (("json", ["--json"]), ("table", [])):
+            runs, cpus, peaks = [], [], []
+            for _ in range(repeat):
+                argv = [str(yibao), "ids", "check", str(path), "--as-of", AS_OF.isoformat(), *extra]
+                started = time.perf_counter()
+                with open(os.devnull, "wb") as sink:
+                    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.DEVNULL)
+                    peak = 0
+                    while True:  # VmHWM of the exec'd process (ru_maxrss would include this big parent)
+                        peak = max(peak, _hwm_kib(proc.pid))
+                        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                        if pid:
+                            break
+                        time.sleep(0.005)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                runs.append(time.perf_counter() - started)
+                cpus.append(usage.ru_utime + usage.ru_stime)
+                peaks.append(peak / 1024)
+                if proc.returncode not in (0, 1):
+                    raise RuntimeError(f"yibao ids check exited {proc.returncode}")
+            best = min(runs)
+            out[mode] = {
+                "ids": len(ids),
+                "best_seconds": round(best, 3),
+                "runs_seconds": [round(r, 3) for r in runs],
+                "cpu_seconds": [round(c, 3) for c in cpus],
+                "peak_rss_mb": round(max(peaks)),
+                "meets_target": best <= CLI_TARGET_SECONDS and max(peaks) <= CLI_TARGET_MB,
+            }
+    return out
+
+
 def generator_truth(people: int, seed: int) -> dict:
     """Precision/recall on the project generator's own ground truth (``yibao synth``, defects ×10).
 
@@ -198,6 +261,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--generator-people", type=int, default=300_000, help="0 skips the generator check")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--note", default="", help="recorded with the results (e.g. how busy the machine was)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
@@ -207,7 +271,7 @@ def main() -> None:
     check_s, check_runs, check_peak, frame = best_of(args.repeat, lambda: check(ids, as_of=AS_OF))
     sample = ids.sample(n=min(args.stdnum_sample, len(ids)), random_state=args.seed).tolist()
     started = time.perf_counter()
-    stdnum_valid = [stdnum_ric.is_valid(v) for v in sample]
+    stdnum_valid = [stdnum_is_valid(v) for v in sample]
     stdnum_sample_s = time.perf_counter() - started
     stdnum_s = stdnum_sample_s * len(ids) / len(sample)
     ours_sample = check(pd.Series(sample, dtype="str"), as_of=AS_OF)["valid"].to_numpy()
@@ -231,8 +295,10 @@ def main() -> None:
     }
 
     generated = generator_truth(args.generator_people, args.seed) if args.generator_people else None
+    cli = cli_runs(ids, args.repeat)
     out = {
         "benchmark": "ids",
+        "note": args.note,
         "as_of": AS_OF.isoformat(),
         "machine": {
             "python": platform.python_version(),
@@ -273,6 +339,7 @@ def main() -> None:
             "by_kind": by_kind,
         },
         "suggest_on_generator_truth": generated,
+        "cli": {"target_seconds": CLI_TARGET_SECONDS, "target_peak_mb": CLI_TARGET_MB, **cli},
     }
     c, s, q = out["check"], out["stdnum_is_valid"], out["suggest"]
     print(f"{'step':<34}{'rows':>10}{'best s':>9}{'target':>8}  ok")
@@ -287,6 +354,12 @@ def main() -> None:
         f"{'ids.suggest_corrections':<34}{q['bad_rows']:>10}{q['best_seconds']:>9.3f}{SUGGEST_TARGET:>8}  "
         f"{'yes' if q['meets_target'] else 'NO'}"
     )
+    for mode, r in cli.items():
+        print(
+            f"{'yibao ids check (' + mode + ', process)':<34}{r['ids']:>10}{r['best_seconds']:>9.3f}"
+            f"{CLI_TARGET_SECONDS:>8}  {'yes' if r['meets_target'] else 'NO'}  peak {r['peak_rss_mb']} MB, "
+            f"cpu {min(r['cpu_seconds'])} s"
+        )
     print(
         f"stdnum rejects {s['rejects_ids_we_accept']:.1%} of IDs we accept "
         f"(and accepts {s['accepts_ids_we_reject']:.1%} we reject)"

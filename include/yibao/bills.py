@@ -41,7 +41,11 @@ def bill_numbers(region_code: str, year: int, id_numbers: pd.Series) -> pd.Serie
 
 def build_bills(decided: pd.DataFrame, fund_ids: list[str], region_code: str, year: int) -> pd.DataFrame:
     """Bills for every decision with a subsidy; ``funds`` is canonical JSON of fen per fund (zeros left out)."""
-    assisted = decided[decided["subsidy_fen"] > 0].reset_index(drop=True)
+    # 先缴后补 (``paid_first``): the person pays in full at collection, so no assisted bill is made.
+    billed = decided["subsidy_fen"] > 0
+    if "paid_first" in decided:
+        billed &= ~decided["paid_first"].astype(bool)
+    assisted = decided[billed].reset_index(drop=True)
     fund_cols = [f"fund_{f}_fen" for f in fund_ids]
     # Few distinct fund splits exist (one per category and age band): encode each once.
     splits = assisted[fund_cols].astype("int64")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from yibao.attributes import roster_attributes
 from yibao.reasons import Problems
 
 PERSON_COLUMNS = ["key", "id_number", "name", "sex", "birth_date", "town", "village", "household_id"]
@@ -21,7 +22,7 @@ CONTACT_COLUMNS = ["relation", "phone", "address"]  # carried to the towns' remi
 @dataclass
 class Identities:
     persons: pd.DataFrame  # one row per person known to the register or a residence permit
-    memberships: pd.DataFrame  # key, status, source, disability_grade — only for usable persons
+    memberships: pd.DataFrame  # key, status, source, declared attributes — only for usable persons
     rejected: pd.DataFrame  # roster rows that failed the cross-check, with reason codes and text
 
 
@@ -72,8 +73,9 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     """Persons, their usable statuses, and the roster rows sent back for the cross-check."""
     persons = build_persons(staged, kinds, as_of)
     roster = _apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
+    declared = roster_attributes()
     if roster.empty:
-        empty = pd.DataFrame(columns=["key", "status", "source", "disability_grade"])
+        empty = pd.DataFrame(columns=["key", "status", "source", *declared])
         return Identities(persons, empty, pd.DataFrame())
     roster = roster.reset_index(drop=True)
     known = roster[["key"]].merge(
@@ -88,7 +90,8 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     bad = problems.rejected.to_numpy()
     rejected = roster.loc[bad].assign(reason_codes=problems.codes[bad], reason_text=problems.texts[bad])
     usable = roster.loc[~bad]
-    if "disability_grade" not in usable:
-        usable = usable.assign(disability_grade=pd.array([pd.NA] * len(usable), dtype="Int64"))
-    memberships = usable[["key", "status", "source", "disability_grade"]].drop_duplicates(["key", "status", "source"])
+    missing = {name: attr.empty(len(usable), usable.index) for name, attr in declared.items() if name not in usable}
+    usable = usable.assign(**missing)
+    columns = ["key", "status", "source", *declared, *(["certified_on"] if "certified_on" in usable else [])]
+    memberships = usable[columns].drop_duplicates(["key", "status", "source"])
     return Identities(persons, memberships.reset_index(drop=True), rejected.reset_index(drop=True))

@@ -20,9 +20,20 @@ RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 class RulesFileError(UserError):
     """A rules file is missing or malformed; the message names the file, the field and the reason."""
 
-    def __init__(self, path: Path | str, field: str, reason: str):
+    def __init__(self, path: Path | str, field: str, reason: str, also: tuple[tuple[str, str], ...] = ()):
         self.path, self.field, self.reason = str(path), field, reason
-        super().__init__(f"规则文件 {path}：字段 {field}：{reason}")
+        self.problems = ((field, reason), *also)
+        if also:
+            listed = "".join(f"\n  字段 {f}：{r}" for f, r in self.problems)
+            super().__init__(f"规则文件 {path}：共 {len(self.problems)} 处错误：{listed}")
+        else:
+            super().__init__(f"规则文件 {path}：字段 {field}：{reason}")
+
+    @classmethod
+    def of(cls, path: Path | str, problems: list[tuple[str, str]]) -> RulesFileError:
+        """One error listing every (field, reason) found, in file order."""
+        (field, reason), *also = problems
+        return cls(path, field, reason, tuple(also))
 
 
 @dataclass(frozen=True)

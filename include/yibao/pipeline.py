@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from yibao import bills as bills_mod
 from yibao import ids, quality, storage, tax_exchange
 from yibao import policy as policy_mod
+from yibao.attributes import per_person
 from yibao.identities import build_identities
 from yibao.landing import land
 from yibao.masking import mask_id_series
@@ -92,7 +93,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         frame = read_feed([(f.path, f.original) for f in landed], source)
         quality.gate(frame, source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
-                       resolve_labels=partial(policy_mod.resolve_labels, policy))
+                       resolve_labels=partial(policy_mod.resolve_labels, policy),
+                       label_attributes=partial(policy_mod.label_attributes, policy))
     except FeedError as exc:
         with warehouse.begin() as conn:
             conn.execute(sa.insert(storage.feed_loads),
@@ -178,14 +180,19 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     policy = policy_mod.load(settings.county)
     persons = pd.read_parquet(
         _stage_path(settings, "persons"),
-        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village"],
+        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
+                 "residence_permit"],
     )
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
+        inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
+        memberships = pd.concat([memberships, inherited], ignore_index=True)
     eligible = persons[persons["should_insure"]].reset_index(drop=True)
-    grade = memberships.dropna(subset=["disability_grade"]).groupby("key")["disability_grade"].min()
-    people = pd.DataFrame({"key": eligible["key"], "birth_date": eligible["birth_date"],
-                           "disability_grade": eligible["key"].map(grade).astype("Int64")})
-    decided = policy_mod.decide(policy, people, memberships[["key", "status", "source"]], as_of=as_of)
+    facts = ["key", "status", "source", "certified_on"]
+    told = per_person(memberships, [c for c in memberships if c not in facts])
+    people = eligible[["key", "birth_date"]].join(told, on="key")
+    people["residence_permit"] = eligible["residence_permit"].map({True: "是", False: "否"}).astype("string")
+    decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
     decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 
     def audit(frame: pd.DataFrame) -> None:

@@ -123,4 +123,10 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
 def read_feed(files: list[tuple[Path, str]], source: Source) -> pd.DataFrame:
     """All drops of one feed concatenated; ``files`` are (landed path, department file name) pairs."""
     frames = [read_drop(path, source, name) for path, name in files]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*source.columns, "_file", "_row"])
+    if not frames:
+        return pd.DataFrame(columns=[*source.columns, "_file", "_row"])
+    frame = pd.concat(frames, ignore_index=True)
+    for column in source.optional:  # present in some drops only: blank where a drop lacks it
+        if column in frame:
+            frame[column] = frame[column].fillna("")
+    return frame

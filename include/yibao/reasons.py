@@ -28,6 +28,7 @@ ROW_REASONS: dict[str, Reason] = {
     "AMOUNT_BAD": Reason("缴费金额无法识别", "请填写以元为单位、最多两位小数的金额"),
     "YEAR_BAD": Reason("缴费年度无法识别", "请填写四位年度，例如 2024"),
     "GRADE_BAD": Reason("残疾等级无法识别", "请填写一级至四级"),
+    "ATTRIBUTE_BAD": Reason("取值无法识别", "请按通知规定的取值填写"),
     "NOT_IN_REGISTER": Reason("户籍和居住证信息中均无此人", "请核实身份证号码和姓名"),
     "DECEASED": Reason("户籍状态为死亡", "请核实并作退出处理"),
     "MOVED_OUT": Reason("户籍已迁出本县", "请核实并作退出处理"),

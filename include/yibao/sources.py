@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import yaml
 
+from yibao.attributes import Attribute, parse_spec
 from yibao.errors import UserError
 
 SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
@@ -34,6 +35,8 @@ class Source:
     required: tuple[str, ...]
     statuses: tuple[str, ...] = ()
     citation: str = ""
+    attributes: tuple[Attribute, ...] = ()  # roster columns rules may test (see yibao.attributes)
+    optional: dict[str, tuple[str, ...]] = field(default_factory=dict)  # read when present, not in the template
 
     def header(self, column: str) -> str:
         """The department's official header for a canonical column (the first listed)."""
@@ -41,7 +44,7 @@ class Source:
 
     def header_map(self, headers: list[str]) -> dict[str, str]:
         """Map the headers found in a file to canonical columns (ignoring width and spaces)."""
-        wanted = {fold(h): col for col, variants in self.columns.items() for h in variants}
+        wanted = {fold(h): col for col, variants in (self.columns | self.optional).items() for h in variants}
         return {h: wanted[fold(h)] for h in headers if fold(h) in wanted}
 
 
@@ -74,14 +77,21 @@ def _load_source(path: Path) -> Source:
             required=tuple(raw.get("required", [])),
             statuses=tuple(raw.get("statuses", [])),
             citation=str(raw.get("citation", "")),
+            optional={str(k): tuple(str(h) for h in v) for k, v in (raw.get("optional_columns") or {}).items()},
+            attributes=tuple(
+                parse_spec(str(name), spec, f"数据源配置 {path.name}")
+                for name, spec in (raw.get("attributes") or {}).items()
+            ),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
     if src.kind not in KINDS or src.format not in FORMATS:
         raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")
-    missing = [c for c in src.required if c not in cols]
+    missing = [c for c in src.required if c not in cols] + [
+        a.name for a in src.attributes if a.name not in cols and a.name not in src.optional
+    ]
     if missing:
-        raise UserError(f"数据源配置 {path.name}：必填列 {missing} 未在 columns 中定义")
+        raise UserError(f"数据源配置 {path.name}：必填列或属性列 {missing} 未在 columns 中定义")
     return src
 
 

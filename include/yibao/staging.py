@@ -16,10 +16,9 @@ import pyarrow.compute as pc
 
 from yibao import ids
 from yibao.reasons import Problems
-from yibao.sources import Source
+from yibao.sources import Source, standard_statuses
 
 LABEL_SEPARATORS = r"[、;；,，/]"
-GRADES = {"1": 1, "一": 1, "一级": 1, "2": 2, "二": 2, "二级": 2, "3": 3, "三": 3, "三级": 3, "4": 4, "四": 4, "四级": 4}
 CHANGE_TYPES = {"新增": "add", "增加": "add", "退出": "exit", "减少": "exit"}
 
 
@@ -79,8 +78,13 @@ def stage(
     as_of: dt.date,
     home_region: str | None,
     resolve_labels: Callable[[pd.Series], pd.Series],
+    label_attributes: Callable[[pd.Series], pd.DataFrame] | None = None,
 ) -> Staged:
-    """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`)."""
+    """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`).
+
+    ``label_attributes`` gives the attribute values a roster label tells by itself (see
+    :func:`yibao.policy.label_attributes`); a value written in the row's own column wins.
+    """
     frame = frame.reset_index(drop=True)
     problems = Problems(frame.index)
     checked = _check_ids(frame, problems, as_of, home_region)
@@ -101,7 +105,11 @@ def stage(
     out["_file"] = frame["_file"].to_numpy()
     out["_row"] = frame["_row"].to_numpy()
     out["_src"] = frame.index
-    out = _TYPERS[source.kind](frame, out, source, problems, resolve_labels)
+    typer = _TYPERS[source.kind]
+    if typer is _roster:
+        out = _roster(frame, out, source, problems, resolve_labels, label_attributes)
+    else:
+        out = typer(frame, out, source, problems, resolve_labels)
 
     # Rosters hold one row per (person, status); ``_src`` ties each back to the department's row.
     accepted = ~out["_src"].map(problems.rejected).to_numpy()
@@ -114,7 +122,7 @@ def stage(
     return Staged(keep, rejected.reset_index(drop=True))
 
 
-def _roster(frame, out, source, problems, resolve_labels):
+def _roster(frame, out, source, problems, resolve_labels, label_attributes=None):
     """One row per (person, status); unknown labels and duplicates are quarantined."""
     labels = frame["category"].astype("str").str.strip()
     problems.add(labels == "", "LABEL_EMPTY")
@@ -126,7 +134,8 @@ def _roster(frame, out, source, problems, resolve_labels):
         bad = exploded[unknown].groupby(level=0).agg("、".join)
         problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", ("“" + bad + "”").reindex(frame.index, fill_value=""))
     if source.statuses:
-        foreign = status.notna() & ~status.isin(list(source.statuses))
+        # Groups a rules file defines for itself may come from any roster; standard statuses only from theirs.
+        foreign = status.notna() & ~status.isin(list(source.statuses)) & status.isin(standard_statuses())
         if foreign.any():
             bad = status[foreign].groupby(level=0).agg("、".join)
             problems.add(frame.index.isin(bad.index), "LABEL_NOT_FOR_DEPT", bad.reindex(frame.index, fill_value=""))
@@ -134,11 +143,22 @@ def _roster(frame, out, source, problems, resolve_labels):
     rows["label"] = exploded.to_numpy()
     rows["status"] = status.astype("str").to_numpy()
     rows["source"] = source.id
-    if "disability_grade" in frame:
-        grade_text = frame["disability_grade"].astype("str").str.strip()
-        grade = grade_text.map(GRADES).astype("Int64")
-        problems.add((grade_text != "") & grade.isna(), "GRADE_BAD", "“" + grade_text + "”")
-        rows["disability_grade"] = grade.loc[exploded.index].to_numpy()
+    for attr in source.attributes:  # roster columns rules may test (declared in the feed config)
+        if attr.name not in frame:
+            continue
+        values, bad = attr.parse(frame[attr.name])
+        problems.add(bad, attr.reason, attr.label + "“" + frame[attr.name].astype("str") + "”")
+        rows[attr.name] = values.loc[exploded.index].to_numpy()
+    if "certified_on" in frame:  # 认定时间: rules may count only statuses certified by a date
+        text = frame["certified_on"].astype("str").str.strip()
+        when = parse_dates(text)
+        problems.add((text != "") & when.isna(), "DATE_BAD", "认定时间“" + text + "”")
+        rows["certified_on"] = when.loc[exploded.index].to_numpy()
+    if label_attributes is not None:  # a label can tell an attribute itself (重度残疾人 ⇒ 残疾等级)
+        told = label_attributes(exploded)
+        for name in told:
+            value = told[name].to_numpy()
+            rows[name] = rows[name].fillna(pd.Series(value, index=rows.index)) if name in rows else value
     if source.kind == "roster_changes":
         change_text = frame["change_type"].astype("str").str.strip()
         change = change_text.map(CHANGE_TYPES)

@@ -111,3 +111,10 @@ def test_a_crash_between_exchange_commit_and_marking_never_sends_twice(db_urls):
     assert again == {"pushed": 0, "already_present": 1, "pending": 0}
     with exchange.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(storage.tax_bills)).scalar() == 1
+
+
+def test_paid_first_categories_get_no_assisted_bill():
+    # 先缴后补: the person pays the whole personal part; the subsidy is reimbursed later, not billed.
+    frame = decided([(A, "低保对象", 38000, 38000, 0), (B, "重点困境儿童", 38000, 0, 38000)])
+    frame["paid_first"] = [False, True]
+    assert bills.build_bills(frame, FUNDS, "140823", 2024)["id_number"].tolist() == [A]

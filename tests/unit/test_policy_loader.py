@@ -44,7 +44,7 @@ def _set(path, value):
 @pytest.mark.parametrize("change,field,reason", [
     (_set(["categories", 3, "subsidy"], {"percent": 120}), "categories[3].subsidy.percent", "应不大于 100"),
     (_set(["categories", 0, "subsidy"], {"full": True, "percent": 50}), "categories[0].subsidy",
-     "须且只能给出 full / percent / amount / pays 之一"),
+     "须且只能给出 full / percent / amount / pays / pending / at_least_percent 之一"),
     (_set(["categories", 1, "subsidy"], {"amount": "400.00"}), "categories[1].subsidy.amount", "超过个人缴费标准"),
     (_set(["categories", 2, "subsidy"], {"amount": "1.234"}), "categories[2].subsidy.amount", "小数位数不能超过 2 位"),
     (_set(["categories", 0, "funds"], [{"fund": "county_budget"}]), "categories[0].funds[0].fund", "未声明的资金"),
@@ -57,7 +57,9 @@ def _set(path, value):
     (lambda d: d.pop("contribution"), "contribution", "缺少必填字段"),
     (_set(["late_payment", "waiting"], {"months": 3, "unknown": True}), "late_payment.waiting", "须且只能给出"),
     (_set(["age_on"], "birthday"), "age_on", "应为 'benefit_start'、'as_of' 之一"),
-    (_set(["collection", "end"], "2024-01-05"), "collection.end", "集中缴费期应在待遇年度开始"),
+    (_set(["collection", "end"], "2025-01-05"), "collection.end", "集中缴费期应在待遇年度内"),
+    (lambda d: d["collection"].update(start="2024-01-05", end="2024-02-28"), "collection.start",
+     "集中缴费期应在待遇年度开始"),
     (_set(["labels"], {"五保老人": "五保"}), "labels.五保老人", "未知的人员身份 '五保'"),
     (lambda d: d["jurisdiction"].update(region_code="14082"), "jurisdiction.region_code", "6位行政区划代码"),
 ])

@@ -75,8 +75,8 @@ def strings_from_matrix(m: np.ndarray, present: np.ndarray) -> pd.Series:
 def digit_values(mt: np.ndarray) -> np.ndarray:
     """Character values of a transposed (18, n) byte matrix: '0'–'9' → 0–9, 'X' → 10, others ≥ 11."""
     v = mt - np.uint8(48)
-    v[v == ord("X") - 48] = 10
-    v[(v > 10)] = 11
+    v[v > 9] = 11  # ':' is '0' + 10: only 'X' may mean 10
+    v[mt == ord("X")] = 10
     return v
 
 

@@ -92,7 +92,8 @@ def _normalize_dirty(raw: pa.LargeStringArray) -> tuple[pa.LargeStringArray, np.
         ("EXCEL_SCIENTIFIC", scientific),
         ("EXCEL_DECIMAL", decimal),
         ("TRUNCATED", truncated),
-        ("BAD_CHARS", other & ~matches(cleaned, r"[0-9]*X?")),
+        # Only an 18-character number may end in X: 14 digits + X is a bad character, not a legacy ID.
+        ("BAD_CHARS", other & (~matches(cleaned, r"[0-9]*X?") | (length == 15) | (length == WIDTH))),
         ("BAD_LENGTH", other & (length != 15) & (length != WIDTH)),
         ("LEGACY_15", legacy),
     ):
@@ -122,7 +123,8 @@ def _birth_dates(vt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     month = np.where(month_ok, month, 1)
-    ok = month_ok & (day >= 1) & (day <= _DAYS_IN_MONTH[month] + ((month == 2) & leap))
+    # There is no year 0000: it is a bad date, not a very old one.
+    ok = (year > 0) & month_ok & (day >= 1) & (day <= _DAYS_IN_MONTH[month] + ((month == 2) & leap))
     y = year - (month <= 2)
     era = y // 400
     year_of_era = y - era * 400

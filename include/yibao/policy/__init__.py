@@ -5,9 +5,9 @@
 (38000, 64000, '2023-09-01')
 """
 
-from yibao.policy.engine import decide
+from yibao.policy.engine import PolicyIncomplete, decide
 from yibao.policy.explain import explain
-from yibao.policy.labels import resolve_labels, split_labels
+from yibao.policy.labels import label_attributes, resolve_labels, split_labels
 from yibao.policy.loader import (
     CategoryRule,
     IneligibleRule,
@@ -27,10 +27,12 @@ __all__ = [
     "NewbornRule",
     "NoWaitingRule",
     "Policy",
+    "PolicyIncomplete",
     "RefundRule",
     "WaitingPeriod",
     "decide",
     "explain",
+    "label_attributes",
     "load",
     "resolve_labels",
     "split_labels",

@@ -13,8 +13,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from yibao.errors import UserError
 from yibao.ids import age_at
 from yibao.policy.loader import CategoryRule, Policy
+
+
+class PolicyIncomplete(UserError):
+    """The rules leave an amount open (set elsewhere, or only bounded) and someone falls under it."""
 
 
 def decide(
@@ -23,8 +28,10 @@ def decide(
     """One decision row per row of ``persons``, same order (see the module docstring for the method).
 
     ``persons``: ``key`` (unique int64), ``birth_date`` (datetime64, NaT allowed), optional attribute
-    columns (e.g. ``disability_grade``). ``memberships``: ``key``, ``status`` (standard status names);
-    duplicates and unknown keys are harmless.
+    columns (e.g. ``disability_grade``) and ``paid_on`` (payment date, for rules on late payers and on
+    identities fixed at payment). ``memberships``: ``key``, ``status`` (standard status names or the
+    rules file's own groups), optional ``certified_on``; duplicates and unknown keys are harmless.
+    Raises :class:`PolicyIncomplete` when anyone qualifies for a category whose amount is still open.
     """
     keys = persons["key"].to_numpy()
     index = pd.Index(keys)
@@ -32,7 +39,7 @@ def decide(
         raise ValueError("persons.key must be unique")
     n = len(keys)
     cats = policy.categories
-    held = _held_statuses(cats, index, memberships)
+    held = _held_statuses(cats, index, _counted(policy, persons, memberships, index))
     ages = _ages(policy, cats, persons, as_of)
 
     chosen = np.full(n, -1, dtype=np.int64)
@@ -41,6 +48,7 @@ def decide(
         ok = _eligible(cat, n, held, ages, persons)
         eligible_bits |= ok.astype(np.int64) << i
         chosen[(chosen < 0) & ok] = i
+    _refuse_open(cats, eligible_bits)
     won = np.where(chosen >= 0, np.left_shift(np.int64(1), np.maximum(chosen, 0)), 0)
     lost_bits = eligible_bits & ~won
 
@@ -49,7 +57,11 @@ def decide(
     out["clause"] = _categorical(chosen, [c.id for c in cats], blank=None)
     subsidy = _lookup(chosen, [c.subsidy_fen for c in cats])
     out["subsidy_fen"] = subsidy
-    out["personal_fen"] = policy.personal_fen - subsidy
+    out["personal_fen"] = policy.personal_fen - subsidy + policy.addon_fen
+    for tier, _, personal, _ in policy.tiers:  # other contribution tiers: the same subsidy, another base
+        out[f"personal_{tier}_fen"] = personal - subsidy + policy.addon_fen
+    if any(c.paid_first for c in cats):
+        out["paid_first"] = _lookup(chosen, [int(c.paid_first) for c in cats]).astype(bool)
     for fund in policy.funds:
         out[f"fund_{fund}_fen"] = _lookup(chosen, [c.funds_fen.get(fund, 0) for c in cats])
     out["basis"] = _categorical(chosen, [c.basis.text for c in cats], blank="")
@@ -57,19 +69,58 @@ def decide(
     return out
 
 
+def _counted(policy: Policy, persons: pd.DataFrame, memberships: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The memberships that count this year, given the person's payment date (``paid_on``) if known:
+    a status certified after paying counts from next year when the identity is fixed at payment, and
+    groups that lose their subsidy by paying late lose it."""
+    late_rule = policy.late_payment
+    if "paid_on" not in persons or not (policy.identity_at_payment or late_rule.lose_subsidy):
+        return memberships
+    pos = index.get_indexer(memberships["key"].to_numpy())
+    paid = np.append(pd.to_datetime(persons["paid_on"]).to_numpy(), np.datetime64("NaT"))
+    paid_of = pd.Series(paid[pos], index=memberships.index)  # position -1 (unknown person) → NaT
+    keep = np.ones(len(memberships), dtype=bool)
+    if policy.identity_at_payment is not None and "certified_on" in memberships:
+        keep &= ~(pd.to_datetime(memberships["certified_on"]) > paid_of).to_numpy(dtype=bool)
+    if late_rule.lose_subsidy:
+        keep &= late_rule.keeps_subsidy(memberships["status"], paid_of, policy.collection_window[1]).to_numpy()
+    return memberships[keep]
+
+
 def _held_statuses(cats: tuple[CategoryRule, ...], index: pd.Index, memberships: pd.DataFrame) -> dict:
-    """Status → boolean array over persons, for the statuses the policy mentions."""
-    needed = sorted({s for c in cats for s in (*c.statuses, *c.exclude)})
+    """(status, certified-by cut-off or None) → boolean array over persons, for what the policy mentions."""
+    wanted = {(s, c.certified_by) for c in cats for s in (*c.statuses, *c.all_of)}
+    wanted |= {(s, None) for c in cats for s in c.exclude}
+    cutoffs = {cut for _, cut in wanted if cut is not None}
+    if cutoffs and "certified_on" not in memberships:
+        raise UserError("规则文件按认定日期截止认定身份（certified_by），但名单没有认定时间（certified_on），无法认定")
+    needed = sorted({s for s, _ in wanted})
     pos = index.get_indexer(memberships["key"].to_numpy())
     codes = pd.Index(needed).get_indexer(memberships["status"])
     found = pos >= 0
-    pos, codes = pos[found], codes[found]
+    certified = pd.to_datetime(memberships["certified_on"]).to_numpy() if cutoffs else None
     held = {}
-    for code, status in enumerate(needed):
+    for status, cutoff in wanted:
+        rows = found & (codes == needed.index(status))
+        if cutoff is not None:
+            rows &= certified <= np.datetime64(cutoff, "D")
         arr = np.zeros(len(index), dtype=bool)
-        arr[pos[codes == code]] = True
-        held[status] = arr
+        arr[pos[rows]] = True
+        held[status, cutoff] = arr
     return held
+
+
+def _refuse_open(cats: tuple[CategoryRule, ...], eligible_bits: np.ndarray) -> None:
+    """No decision while someone qualifies for a category the notice left open (never a silent 0)."""
+    for i, cat in enumerate(cats):
+        if cat.open_amount is None:
+            continue
+        count = int(np.count_nonzero(eligible_bits >> i & 1))
+        if count:
+            raise PolicyIncomplete(
+                f"类别“{cat.label}”（{cat.id}）的资助标准尚未确定：{cat.open_amount}（{cat.basis.text}）；"
+                f"有 {count} 人符合该类别。请在规则文件中写明金额（full / percent / amount / pays）后再认定"
+            )
 
 
 def _ages(
@@ -86,9 +137,11 @@ def _eligible(
 ) -> np.ndarray:
     ok = np.ones(n, dtype=bool)
     if cat.statuses:
-        ok = np.logical_or.reduce([held[s] for s in cat.statuses])
+        ok = np.logical_or.reduce([held[s, cat.certified_by] for s in cat.statuses])
+    for s in cat.all_of:
+        ok &= held[s, cat.certified_by]
     for s in cat.exclude:
-        ok &= ~held[s]
+        ok &= ~held[s, None]
     if cat.age:
         in_band = np.zeros(n, dtype=bool)
         for lo, hi in cat.age:

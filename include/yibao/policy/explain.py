@@ -66,6 +66,8 @@ def explain(
             if held:
                 lines.append(f"{'、'.join(held)}不享受资助参保政策{_cite(rule.basis)}。")
 
+    for _, label, fen, basis in policy.addons:
+        lines.append(f"另缴纳{label}{yuan(fen)}元，不在资助范围内{_cite(basis)}。")
     start, end = policy.collection_window
     late = policy.late_payment
     timing = (

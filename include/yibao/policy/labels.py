@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from yibao.attributes import attributes
 from yibao.policy.loader import Policy
 from yibao.sources import fold, status_aliases
 
@@ -32,3 +33,20 @@ def split_labels(labels: pd.Series) -> pd.Series:
     """
     parts = labels.astype("string").str.split(SEPARATORS, regex=True).explode().str.strip()
     return parts[parts.notna() & (parts != "")]
+
+
+def label_attributes(policy: Policy, labels: pd.Series) -> pd.DataFrame:
+    """Attribute values the labels themselves tell (``重度残疾人`` ⇒ 残疾等级), one row per label; <NA> else.
+
+    >>> from yibao.policy import load
+    >>> label_attributes(load("tengzhou-2024"), pd.Series(["重度残疾人", "残疾人"]))["disability_grade"].tolist()
+    [2, <NA>]
+    """
+    declared = attributes()
+    names = list(dict.fromkeys(n for told in policy.implied.values() for n in told))
+    folded = labels.astype("string").map(fold, na_action="ignore")
+    out = pd.DataFrame(index=labels.index)
+    for name in names:
+        mapping = {label: told[name] for label, told in policy.implied.items() if name in told}
+        out[name] = folded.map(mapping).astype("Int64" if declared[name].numeric else "string")
+    return out

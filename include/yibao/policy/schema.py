@@ -41,9 +41,31 @@ class Basis(Strict):
         return f"{self.doc} {self.section}"
 
 
+class Tier(Strict):
+    """Another contribution tier (二档) with its own personal amount; subsidies stay those of the reference tier."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    personal: Yuan
+    basis: Basis
+
+
 class Contribution(Strict):
+    """The reference tier (``personal``, named ``tier_label``, e.g. 一档) and any other tiers."""
+
     personal: Yuan
     fiscal: Yuan
+    basis: Basis
+    tier_label: str = ""
+    tiers: list[Tier] = []
+
+
+class Addon(Strict):
+    """A premium paid on top of the personal part that no subsidy covers (e.g. 补充医疗保险 20元)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    personal: Yuan
     basis: Basis
 
 
@@ -52,28 +74,43 @@ class Money(Strict):
     quantum: Literal["0.01", "0.1", "1"] = "0.01"
 
 
+SUBSIDY_SHAPES = ("full", "percent", "amount", "pays", "pending", "at_least_percent")
+
+
 class Subsidy(Strict):
-    """Exactly one shape: full, a percentage of the personal part, a fixed amount, or what the person pays."""
+    """Exactly one shape: full, a percentage of the personal part, a fixed amount, what the person pays —
+    or an amount the notice leaves open: ``pending`` (set elsewhere, e.g. “按上级文件执行”, quoted) or
+    ``at_least_percent`` (only bounded, “不低于50%”). Open amounts load, show in ``policy check``, and make
+    a decision refuse anyone they apply to until a number is written: never a silent 0."""
 
     full: Literal[True] | None = None
     percent: Percent | None = None
     amount: Yuan | None = None
     pays: Yuan | None = None
+    pending: str | None = Field(default=None, min_length=1)
+    at_least_percent: Percent | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> Subsidy:
-        given = [k for k in ("full", "percent", "amount", "pays") if getattr(self, k) is not None]
+        given = [k for k in SUBSIDY_SHAPES if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"须且只能给出 full / percent / amount / pays 之一（实际：{given or '无'}）")
+            raise ValueError(f"须且只能给出 {' / '.join(SUBSIDY_SHAPES)} 之一（实际：{given or '无'}）")
         return self
 
 
 class FundPart(Strict):
-    """One fund's share of a subsidy: a percentage of it, a fixed amount, or (neither) the remainder."""
+    """One fund's share of a subsidy: a fixed amount, a percentage, or (neither) the remainder.
+
+    Whatever the order written: fixed amounts are taken first, percentages are of what they leave, and
+    the one part with neither takes the rest (“医疗救助资金资助150元，余额由市、县财政各承担50%”).
+    """
 
     fund: str
     percent: Percent | None = None
     amount: Yuan | None = None
+    #: Funds that may pay this share instead (“医疗救助资金或财政资金”): recorded and shown; the decision
+    #: books the share on ``fund``, the finance office may settle it from an alternative.
+    alternatives: list[str] = []
 
     @model_validator(mode="after")
     def _not_both(self) -> FundPart:
@@ -103,19 +140,39 @@ class Category(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1)
     priority: int = Field(ge=1)
-    statuses: list[str] = []
+    statuses: list[str] = []  # any one of them
+    all_of: list[str] = []  # every one of them at once (低保对象 and 残疾人)
     exclude: list[str] = []
     age: list[AgeBand] = []
-    attributes: dict[str, list[int]] = {}
+    attributes: dict[str, list[int | str]] = {}
+    #: Only statuses certified on or before this date count (identity cut-off, “以2024年12月31日前认定的为准”).
+    certified_by: dt.date | None = None
     subsidy: Subsidy
+    #: ``assisted``: the bill charges only the personal remainder; ``paid_first`` (先缴后补): the person pays
+    #: in full at collection and the subsidy is reimbursed afterwards (no assisted bill).
+    payment: Literal["assisted", "paid_first"] = "assisted"
     funds: list[FundPart] = Field(min_length=1)
     basis: Basis
 
     @model_validator(mode="after")
     def _has_condition(self) -> Category:
-        if not (self.statuses or self.age or self.attributes):
-            raise ValueError("至少需要一个条件（statuses、age 或 attributes），否则人人适用")
+        if not (self.statuses or self.all_of or self.age or self.attributes):
+            raise ValueError("至少需要一个条件（statuses、all_of、age 或 attributes），否则人人适用")
         return self
+
+
+class Group(Strict):
+    """A group the county defines for itself (高校大学生, 困境儿童 …), recognised by its name and ``labels``."""
+
+    labels: list[str] = []
+    basis: Basis
+
+
+class Label(Strict):
+    """A department's label that means a status and also tells an attribute (重度残疾人 ⇒ 残疾等级一至二级)."""
+
+    status: str
+    attributes: dict[str, list[int | str]] = {}
 
 
 class MultipleIdentities(Strict):
@@ -148,19 +205,30 @@ class Waiting(Strict):
     months: int | None = Field(default=None, ge=0)
     days: int | None = Field(default=None, ge=0)
     unknown: Literal[True] | None = None
+    month_after_payment: Literal[True] | None = None  # benefits start on the 1st of the month after paying
 
     @model_validator(mode="after")
     def _one(self) -> Waiting:
-        given = [k for k in ("months", "days", "unknown") if getattr(self, k) is not None]
+        shapes = ("months", "days", "unknown", "month_after_payment")
+        given = [k for k in shapes if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"须且只能给出 months / days / unknown 之一（实际：{given or '无'}）")
+            raise ValueError(f"须且只能给出 {' / '.join(shapes)} 之一（实际：{given or '无'}）")
         return self
+
+
+class LateByStatus(Strict):
+    """Groups that lose the subsidy when they pay after the collection window (pay the personal part)."""
+
+    statuses: list[str] = Field(min_length=1)
+    lose_subsidy: Literal[True]
+    basis: Basis
 
 
 class LatePayment(Strict):
     waiting: Waiting
     pays: Literal["personal", "personal_and_fiscal"]
     basis: Basis
+    by_status: list[LateByStatus] = []
 
 
 class NoWaiting(Strict):
@@ -169,9 +237,31 @@ class NoWaiting(Strict):
 
 
 class Newborn(Strict):
-    within_months: int = Field(ge=1)
+    """Enrolled within ``within_months`` or ``within_days`` of birth: covered from birth.
+
+    ``inherit_statuses``: family statuses a newborn holds from its household (低保 is a household's;
+    残疾人 is not) until the child is listed itself.
+    """
+
+    within_months: int | None = Field(default=None, ge=1)
+    within_days: int | None = Field(default=None, ge=1)
     covered_from: Literal["birth"]
     after: Literal["ordinary", "month_after_payment"]
+    inherit_statuses: list[str] = []
+    basis: Basis
+
+    @model_validator(mode="after")
+    def _one(self) -> Newborn:
+        if (self.within_months is None) == (self.within_days is None):
+            raise ValueError("须且只能给出 within_months / within_days 之一")
+        return self
+
+
+class StatusDates(Strict):
+    """When a status counts: ``payment`` fixes a person's identity when they pay; a status certified after
+    paying counts from the next year (“缴费后认定的，次年享受”)."""
+
+    identity_at: Literal["payment"]
     basis: Basis
 
 
@@ -192,7 +282,10 @@ class RulesFile(Strict):
     money: Money
     age_on: Literal["benefit_start", "as_of"]
     funds: dict[str, str] = Field(min_length=1)
-    labels: dict[str, str] = {}
+    labels: dict[str, Label] = {}
+    groups: dict[str, Group] = {}
+    addons: list[Addon] = []
+    status_dates: StatusDates | None = None
     multiple_identities: MultipleIdentities
     categories: list[Category] = Field(min_length=1)
     ineligible: list[Ineligible] = []
@@ -201,6 +294,14 @@ class RulesFile(Strict):
     no_waiting: NoWaiting | None = None
     newborn: Newborn | None = None
     refund: Refund | None = None
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _plain_labels(cls, v: object) -> object:
+        """``一女户: 计生优待家庭成员`` is short for ``一女户: {status: 计生优待家庭成员}``."""
+        if isinstance(v, dict):
+            return {k: {"status": s} if isinstance(s, str) else s for k, s in v.items()}
+        return v
 
     @field_validator("funds")
     @classmethod
