@@ -24,6 +24,7 @@ from yibao.identities import build_identities
 from yibao.landing import land
 from yibao.masking import mask_id_series
 from yibao.readers import FeedError, read_feed
+from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
 from yibao.staging import stage
@@ -82,6 +83,7 @@ def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, sta
     storage.insert_frame(conn, table, records)
 
 
+@locked_stage
 def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
     """Land, read, gate, stage and publish one department feed.
 
@@ -152,6 +154,7 @@ def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: 
                          "suggested_id": found.loc[hit, "suggested_id"]}).reset_index(drop=True)
 
 
+@locked_stage
 def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
     staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
@@ -189,6 +192,7 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     }
 
 
+@locked_stage
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
@@ -214,6 +218,7 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
 
 
+@locked_stage
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
@@ -228,6 +233,7 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
     return {**counts, "bills": len(current)}
 
 
+@locked_stage
 def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
     """Send new bill versions to the tax exchange (nothing when nothing changed)."""
     policy = policy_mod.load(settings.county)
@@ -237,6 +243,7 @@ def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
     )
 
 
+@locked_stage
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
     policy = policy_mod.load(settings.county)
@@ -255,9 +262,15 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
 
 
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
-    """Every stage in one process, in DAG order; a failing feed is reported and the others go on."""
+    """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
+    reported and the others go on."""
     as_of = as_of or today()
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    with county_lock(settings, f"yibao pipeline run {run_id}"):
+        return _run_locked(settings, as_of, run_id)
+
+
+def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
     init(settings)
     started = time.perf_counter()
     timings: dict[str, float] = {}

@@ -19,6 +19,7 @@ class Settings:
     warehouse_url: str
     tax_exchange_url: str
     inbox: Path  # department drops for this county (one folder per department)
+    lock_wait_seconds: float = 600.0  # how long a second run waits for the county lock before refusing
 
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
@@ -30,6 +31,7 @@ class Settings:
             inbox=home / "inbox" / county,
             warehouse_url=os.environ.get("YIBAO_WAREHOUSE_URL") or f"sqlite:///{home / 'warehouse.db'}",
             tax_exchange_url=os.environ.get("YIBAO_TAX_EXCHANGE_URL") or f"sqlite:///{home / 'tax_exchange.db'}",
+            lock_wait_seconds=float(os.environ.get("YIBAO_LOCK_WAIT_SECONDS") or 600),
         )
 
     @property
