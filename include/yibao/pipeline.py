@@ -52,8 +52,8 @@ def _stage_path(settings: Settings, name: str) -> Path:
 
 
 def init(settings: Settings) -> None:
-    """Create the warehouse and exchange tables and the data folders (idempotent)."""
-    storage.init_db(storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url))
+    """Create the warehouse tables and the data folders (idempotent); the tax exchange is left to the push."""
+    storage.init_db(storage.engine(settings.warehouse_url))
     for folder in (settings.inbox, settings.landing, settings.staging):
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -235,11 +235,20 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
 
 @locked_stage
 def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
-    """Send new bill versions to the tax exchange (nothing when nothing changed)."""
+    """Send new bill versions to the tax exchange (nothing when nothing changed).
+
+    An unreachable exchange raises :class:`tax_exchange.ExchangeUnavailable` (税务前置库无法连接) and
+    leaves every version pending for the next run.
+    """
     policy = policy_mod.load(settings.county)
+    warehouse = storage.engine(settings.warehouse_url)
+    if dry_run:
+        with warehouse.connect() as conn:
+            return {"pushed": 0, "pending": len(tax_exchange.pending_versions(conn, settings.county, policy.year))}
+    exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
     return tax_exchange.push(
-        storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url), settings.county,
-        policy.jurisdiction.region_code, policy.year, dict(policy.funds), dry_run=dry_run,
+        warehouse, exchange, settings.county, policy.jurisdiction.region_code, policy.year, dict(policy.funds),
+        exchange_url=settings.tax_exchange_url,
     )
 
 
@@ -291,7 +300,11 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
-        stages[name] = fn()
+        try:
+            stages[name] = fn()
+        except tax_exchange.ExchangeUnavailable as exc:  # tax down fails that stage only, not the day
+            log.error("%s", exc)
+            stages[name] = {"pushed": 0, "error": str(exc)}
         timings[name] = time.perf_counter() - t0
     return {
         "county": settings.county,
