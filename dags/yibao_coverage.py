@@ -1,7 +1,8 @@
 """
 ### 参保进度 · Coverage by town
 
-Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by hand. Should-insure people
+Runs whenever `yibao_decide` publishes `yibao_bills` (next to `yibao_tax_push`, so a batch waiting for
+approval never holds coverage back), or by hand. Should-insure people
 (户籍 and valid 居住证, alive, not moved out, not in 职工医保 or insured elsewhere) against the tax side's
 payment records for the campaign year, per town and against each town's task target (闻喜 附件1).
 Replaces the `coverage_by_town` table and publishes `yibao_coverage`.
@@ -21,7 +22,7 @@ from yibao import dag_support as ds
 
 @dag(
     dag_id="yibao_coverage",
-    schedule=[Asset(ds.TAX_EXCHANGE)],
+    schedule=[Asset(ds.BILLS)],
     start_date=ds.START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -104,7 +104,8 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 def previous_bills(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
     return storage.read_frame(conn, sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version,
-                                              bills.c.status).where(bills.c.county == county, bills.c.year == year))
+                                              bills.c.status).where(bills.c.county == county, bills.c.year == year),
+                              ints=("version",))
 
 
 def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: int, run_id: str) -> dict[str, int]:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
-from yibao import ids, quality, storage, tax_exchange
+from yibao import ids, money_path, quality, storage
 from yibao import policy as policy_mod
 from yibao.identities import build_identities
 from yibao.landing import land
@@ -234,25 +234,6 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
 
 
 @locked_stage
-def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
-    """Send new bill versions to the tax exchange (nothing when nothing changed).
-
-    An unreachable exchange raises :class:`tax_exchange.ExchangeUnavailable` (税务前置库无法连接) and
-    leaves every version pending for the next run.
-    """
-    policy = policy_mod.load(settings.county)
-    warehouse = storage.engine(settings.warehouse_url)
-    if dry_run:
-        with warehouse.connect() as conn:
-            return {"pushed": 0, "pending": len(tax_exchange.pending_versions(conn, settings.county, policy.year))}
-    exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
-    return tax_exchange.push(
-        warehouse, exchange, settings.county, policy.jurisdiction.region_code, policy.year, dict(policy.funds),
-        exchange_url=settings.tax_exchange_url,
-    )
-
-
-@locked_stage
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
     policy = policy_mod.load(settings.county)
@@ -296,15 +277,11 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
         ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
         ("bills", partial(make_bills, settings, run_id=run_id)),
-        ("tax_push", partial(push_to_tax, settings)),
+        ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
-        try:
-            stages[name] = fn()
-        except tax_exchange.ExchangeUnavailable as exc:  # tax down fails that stage only, not the day
-            log.error("%s", exc)
-            stages[name] = {"pushed": 0, "error": str(exc)}
+        stages[name] = fn()
         timings[name] = time.perf_counter() - t0
     return {
         "county": settings.county,
@@ -312,7 +289,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         "run_id": run_id,
         "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
-        "tax_push": stages["tax_push"],
+        "approval": stages["tax_push"][0],
+        "tax_push": stages["tax_push"][1],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
         "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},

@@ -20,6 +20,10 @@ class Settings:
     tax_exchange_url: str
     inbox: Path  # department drops for this county (one folder per department)
     lock_wait_seconds: float = 600.0  # how long a second run waits for the county lock before refusing
+    # Auto-approval of a bill batch in the DAG (operations risk, not policy: no notice clause, so not in the
+    # rules file): at most this many bills AND at most this much money moved. 0 bills: always ask a person.
+    auto_approve_max_bills: int = 0
+    auto_approve_max_yuan: str = "0"
 
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
@@ -32,6 +36,8 @@ class Settings:
             warehouse_url=os.environ.get("YIBAO_WAREHOUSE_URL") or f"sqlite:///{home / 'warehouse.db'}",
             tax_exchange_url=os.environ.get("YIBAO_TAX_EXCHANGE_URL") or f"sqlite:///{home / 'tax_exchange.db'}",
             lock_wait_seconds=float(os.environ.get("YIBAO_LOCK_WAIT_SECONDS") or 600),
+            auto_approve_max_bills=int(os.environ.get("YIBAO_AUTO_APPROVE_MAX_BILLS") or 0),
+            auto_approve_max_yuan=os.environ.get("YIBAO_AUTO_APPROVE_MAX_YUAN") or "0",
         )
 
     @property

@@ -89,6 +89,26 @@ bill_versions = sa.Table(
     sa.Column("superseded_by", sa.Integer),  # never sent: tax got this later version instead (see tax_exchange)
 )
 
+# One row per batch of bill versions offered for approval before it may leave for tax.
+push_batches = sa.Table(
+    "push_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),  # exactly which bill versions (tax_exchange)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("bills", sa.Integer, nullable=False),
+    sa.Column("moved_fen", sa.BigInteger, nullable=False),  # sum of |subsidy change| against what tax has
+    sa.Column("status", sa.String(16), nullable=False),  # pending approved auto_approved rejected reoffered replaced pushed
+    sa.Column("previous_batch", sa.String(64)),  # the rejected batch this one re-offers
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("summary", sa.Text, nullable=False),  # JSON for the reviewer: masked IDs only
+    sa.Index("ix_push_batches_county_year", "county", "year"),
+)
+
 coverage_by_town = sa.Table(
     "coverage_by_town",
     metadata,
@@ -147,19 +167,33 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> i
     return len(records)
 
 
-def read_frame(conn: sa.Connection, query: sa.Select) -> pd.DataFrame:
-    """A query's rows as a DataFrame, built column-wise (pandas' row-object path is ~20× slower)."""
+def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A query's rows as a DataFrame: ``ints`` columns as int64, every other column as text (NULL → NA).
+
+    PostgreSQL streams the result with ``COPY … TO STDOUT`` into Arrow's CSV reader; elsewhere the rows are
+    fetched and built column-wise (pandas' row-object path is ~20× slower).
+    """
     columns = list(query.selected_columns.keys())
-    rows = conn.execute(query).all()
-    if not rows:
-        return pd.DataFrame({c: [] for c in columns})
-    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
+    if conn.dialect.name == "postgresql":
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        buffer = io.BytesIO()
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", buffer)
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, names=columns, header=None, dtype="str", keep_default_na=False,
+                            na_values=["\\N"], engine="pyarrow") if buffer.getbuffer().nbytes else None
+    else:
+        rows = conn.execute(query).all()
+        frame = pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True))) if rows else None
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    return frame.astype({c: ("int64" if c in ints else "str") for c in columns})
 
 
 _TEMP_TYPES = {"int64": sa.BigInteger, "Int64": sa.BigInteger, "bool": sa.Boolean}
 
 
-def stage_frame(conn: sa.Connection, frame: pd.DataFrame) -> sa.Table:
+def stage_frame(conn: sa.Connection, frame: pd.DataFrame, key: tuple[str, ...] = ()) -> sa.Table:
     """Load ``frame`` into a new temporary table in one set-based step, for INSERT…SELECT / UPDATE…FROM.
 
     PostgreSQL gets ``COPY … FROM STDIN``; SQLite gets the whole frame as one JSON parameter expanded by
@@ -168,7 +202,7 @@ def stage_frame(conn: sa.Connection, frame: pd.DataFrame) -> sa.Table:
     """
     temp = sa.Table(
         f"tmp_{uuid.uuid4().hex[:12]}", sa.MetaData(),
-        *(sa.Column(c, _TEMP_TYPES.get(str(frame[c].dtype), sa.Text)) for c in frame.columns),
+        *(sa.Column(c, _TEMP_TYPES.get(str(frame[c].dtype), sa.Text), primary_key=c in key) for c in frame.columns),
         prefixes=["TEMPORARY"],
     )
     temp.create(conn)

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from yibao import storage
 from yibao.errors import UserError
-from yibao.money import fen_to_yuan
+from yibao.money import fen_to_yuan, yuan_series
 from yibao.storage import bill_versions, bills, tax_bills
 
 PENDING_COLUMNS = ["bill_no", "version", "status", "id_number", "name", "town", "category", "clause",
@@ -74,8 +74,7 @@ def pending_versions(conn: sa.Connection, county: str, year: int) -> pd.DataFram
         .where(bills.c.county == county, bills.c.year == year, unsent)
         .order_by(bills.c.bill_no)
     )
-    frame = storage.read_frame(conn, query)
-    return frame.astype({c: "int64" for c in ("version", "subsidy_fen", "personal_fen")}) if len(frame) else frame
+    return storage.read_frame(conn, query, ints=("version", "subsidy_fen", "personal_fen"))
 
 
 def fingerprint(pending: pd.DataFrame) -> str:
@@ -85,9 +84,8 @@ def fingerprint(pending: pd.DataFrame) -> str:
 
 
 def _tax_has(conn: sa.Connection, region_code: str, year: int) -> pd.DataFrame:
-    rows = storage.read_frame(conn, sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(
-        tax_bills.c.region_code == region_code, tax_bills.c.year == year))
-    return rows.astype({"bill_no": "str", "version": "int64"})
+    return storage.read_frame(conn, sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(
+        tax_bills.c.region_code == region_code, tax_bills.c.year == year), ints=("version",))
 
 
 def _funds_for_tax(funds: pd.Series, fund_names: dict[str, str]) -> pd.Series:
@@ -115,8 +113,8 @@ def exchange_rows(send: pd.DataFrame, region_code: str, year: int, fund_names: d
         "id_number": send["id_number"],
         "name": send["name"],
         "category": send["category"],
-        "subsidy": send["subsidy_fen"].where(~cancelled, 0).map(fen_to_yuan).astype("str"),
-        "personal": send["personal_fen"].where(~cancelled, 0).map(fen_to_yuan).astype("str"),
+        "subsidy": yuan_series(send["subsidy_fen"].where(~cancelled, 0)),
+        "personal": yuan_series(send["personal_fen"].where(~cancelled, 0)),
         "funds": _funds_for_tax(send["funds"].where(~cancelled, "{}"), fund_names),
         "prev_version": send["prev_version"].astype("int64"),
     })
@@ -133,37 +131,22 @@ def _insert_rows(conn: sa.Connection, rows: pd.DataFrame, now: dt.datetime) -> N
     storage.drop_staged(conn, staged)
 
 
-def _mark(conn: sa.Connection, county: str, year: int, held: pd.DataFrame, now: dt.datetime) -> dict[str, int]:
-    """Mark every open version of the pending bills: pushed if the exchange holds it, else superseded by
-    the next version the exchange holds."""
-    open_versions = storage.read_frame(conn, (
-        sa.select(bill_versions.c.bill_no, bill_versions.c.version)
-        .join(bills, bills.c.bill_no == bill_versions.c.bill_no)
-        .where(bills.c.county == county, bills.c.year == year, bill_versions.c.pushed_at.is_(None),
-               bill_versions.c.superseded_by.is_(None))
-    )).astype({"bill_no": "str", "version": "int64"})
-    present = open_versions.merge(held.assign(present=True), on=["bill_no", "version"], how="left")
-    pushed = present[present["present"].eq(True)][["bill_no", "version"]]
-    rest = present[~present["present"].eq(True)][["bill_no", "version"]].sort_values("version")
-    later = held.rename(columns={"version": "superseded_by"}).sort_values("superseded_by")
-    superseded = pd.merge_asof(rest, later, left_on="version", right_on="superseded_by", by="bill_no",
-                               direction="forward", allow_exact_matches=False).dropna(subset=["superseded_by"])
-    marks = pd.concat([
-        pushed.assign(superseded_by=0),
-        superseded.astype({"superseded_by": "int64"}),
-    ], ignore_index=True)
-    staged = storage.stage_frame(conn, marks)
+def _mark(conn: sa.Connection, held: pd.DataFrame, now: dt.datetime) -> int:
+    """Mark the open versions of the pushed bills: pushed where the exchange holds that version, else
+    superseded by the next version it holds (two set-based UPDATEs over the staged ``held`` pairs)."""
+    staged = storage.stage_frame(conn, held, key=("bill_no", "version"))
     key = sa.tuple_(bill_versions.c.bill_no, bill_versions.c.version)
-    conn.execute(sa.update(bill_versions).where(
-        key.in_(sa.select(staged.c.bill_no, staged.c.version).where(staged.c.superseded_by == 0))
-    ).values(pushed_at=now))
-    if len(superseded):
-        match = sa.and_(staged.c.bill_no == bill_versions.c.bill_no, staged.c.version == bill_versions.c.version)
-        conn.execute(sa.update(bill_versions).where(
-            key.in_(sa.select(staged.c.bill_no, staged.c.version).where(staged.c.superseded_by > 0))
-        ).values(superseded_by=sa.select(staged.c.superseded_by).where(match).scalar_subquery()))
+    is_open = sa.and_(bill_versions.c.pushed_at.is_(None), bill_versions.c.superseded_by.is_(None))
+    conn.execute(sa.update(bill_versions).where(is_open, key.in_(sa.select(staged.c.bill_no, staged.c.version)))
+                 .values(pushed_at=now))
+    later = (sa.select(sa.func.min(staged.c.version))
+             .where(staged.c.bill_no == bill_versions.c.bill_no, staged.c.version > bill_versions.c.version)
+             .scalar_subquery())
+    superseded = conn.execute(sa.update(bill_versions).where(
+        is_open, bill_versions.c.bill_no.in_(sa.select(staged.c.bill_no)), later.is_not(None)
+    ).values(superseded_by=later)).rowcount
     storage.drop_staged(conn, staged)
-    return {"marked_pushed": len(pushed), "superseded": len(superseded)}
+    return superseded
 
 
 def push(
@@ -194,8 +177,7 @@ def push(
                 _insert_rows(conn, exchange_rows(send, region_code, year, fund_names), now)
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise unavailable(exchange_url or str(exchange.url), exc) from None
-    held = pd.concat([has, send[["bill_no", "version"]]], ignore_index=True)
+    held = pd.concat([has.merge(todo[["bill_no"]], on="bill_no"), send[["bill_no", "version"]]], ignore_index=True)
     with warehouse.begin() as conn:
-        marked = _mark(conn, county, year, held, now)
-    return {"pushed": len(send), "already_present": len(todo) - len(send), "superseded": marked["superseded"],
-            "pending": 0}
+        superseded = _mark(conn, held.drop_duplicates(), now)
+    return {"pushed": len(send), "already_present": len(todo) - len(send), "superseded": superseded, "pending": 0}

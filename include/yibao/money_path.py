@@ -1,0 +1,93 @@
+"""The money path's stages: a batch offered for approval, then the push of an approved batch to tax.
+
+Like :mod:`yibao.pipeline`, each stage is a plain function of :class:`Settings` run under the county lock,
+returning counts only; the DAG tasks and ``yibao pipeline run`` call these same functions.
+"""
+
+from __future__ import annotations
+
+import json
+
+from yibao import approval, storage, tax_exchange
+from yibao import policy as policy_mod
+from yibao.errors import UserError
+from yibao.run_lock import locked_stage
+from yibao.settings import Settings
+
+CLI_APPROVER = "命令行运行自动批准 (yibao pipeline run)"
+
+
+def _batch_counts(batch) -> dict:
+    if batch is None:
+        return {"batch_id": None, "bills": 0, "status": "nothing_pending"}
+    counts = json.loads(batch.summary)["counts"]
+    return {"batch_id": batch.batch_id, "bills": batch.bills, "status": batch.status,
+            "decided_by": batch.decided_by, **counts}
+
+
+@locked_stage
+def prepare_batch(settings: Settings, *, run_id: str) -> dict:
+    """Offer what is pending as a batch (auto-approved when small enough); nothing pending, no batch."""
+    policy = policy_mod.load(settings.county)
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        batch = approval.propose(conn, settings.county, policy.year, dict(policy.funds), run_id,
+                                 auto_max_bills=settings.auto_approve_max_bills,
+                                 auto_max_yuan=settings.auto_approve_max_yuan)
+    return _batch_counts(batch)
+
+
+def review(settings: Settings, batch_id: str) -> tuple[str, str]:
+    """Subject and Markdown body of a batch's approval page."""
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        batch = conn.execute(storage.push_batches.select().where(storage.push_batches.c.batch_id == batch_id)).one()
+    return (f"审批特殊缴费单据批次：{batch.bills} 张待推送税务 (approve bills for tax)", approval.review_markdown(batch))
+
+
+def batch_status(settings: Settings, batch_id: str) -> str:
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        return conn.execute(storage.push_batches.select().where(
+            storage.push_batches.c.batch_id == batch_id)).one().status
+
+
+@locked_stage
+def decide_batch(settings: Settings, batch_id: str, *, approve: bool, by: str) -> str:
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        return approval.decide(conn, batch_id, approve=approve, by=by)
+
+
+@locked_stage
+def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
+    """Send the approved batch's bill versions to the tax exchange (nothing when nothing is pending).
+
+    Refuses when what is pending is not exactly an approved batch. An unreachable exchange raises
+    :class:`tax_exchange.ExchangeUnavailable` (税务前置库无法连接) and leaves every version pending.
+    """
+    policy = policy_mod.load(settings.county)
+    warehouse = storage.engine(settings.warehouse_url)
+    with warehouse.connect() as conn:
+        pending = tax_exchange.pending_versions(conn, settings.county, policy.year)
+        fp = tax_exchange.fingerprint(pending) if len(pending) else ""
+        batch = approval.approved_for(conn, settings.county, policy.year, fp) if len(pending) else None
+    if dry_run or pending.empty:
+        return {"pushed": 0, "pending": len(pending)}
+    if batch is None:
+        raise UserError(f"有 {len(pending)} 张单据待推送，但没有与之一致的已审批批次；请先审批（yibao_tax_push 的 approve 任务）")
+    exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
+    done = tax_exchange.push(warehouse, exchange, settings.county, policy.jurisdiction.region_code, policy.year,
+                             dict(policy.funds), exchange_url=settings.tax_exchange_url, expected=fp)
+    with warehouse.begin() as conn:
+        approval.mark_pushed(conn, batch.batch_id)
+    return {**done, "batch_id": batch.batch_id}
+
+
+def approve_and_push(settings: Settings, *, run_id: str) -> tuple[dict, dict]:
+    """The CLI's path: offer the batch, approve it as the CLI (recorded as such), push it."""
+    batch = prepare_batch(settings, run_id=run_id)
+    if batch["status"] == "pending":
+        batch["status"] = decide_batch(settings, batch["batch_id"], approve=True, by=CLI_APPROVER)
+        batch["decided_by"] = CLI_APPROVER
+    try:
+        pushed = push_to_tax(settings)
+    except tax_exchange.ExchangeUnavailable as exc:  # tax down fails this stage only, not the day
+        pushed = {"pushed": 0, "pending": batch["bills"], "error": str(exc)}
+    return batch, pushed
