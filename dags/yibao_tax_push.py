@@ -10,6 +10,8 @@ Runs when `yibao_decide` publishes `yibao_bills`, or by hand.
    A rejected batch is held, not lost: the next run offers it again with what changed since.
 3. `push` — sends exactly the approved versions, exactly once (see `yibao.tax_exchange` for the contract:
    the latest version of each bill, `prev_version` naming what it supersedes). Publishes `yibao_tax_exchange`.
+4. `read_tax_answers` (independent of 1–3) — tax's acknowledgements from the exchange (`tsjf_acks`): bills
+   tax rejected become work items (`work_items`, kind `tax_rejected`) with the reason in Chinese.
 
 #### Triage · 值班处理
 - **`push` fails with 税务前置库无法连接: host/port/db**: the tax side's database is down; nothing was marked as
@@ -60,7 +62,15 @@ def yibao_tax_push():
         params = get_current_context()["params"]
         return money_path.push_to_tax(ds.run_settings(params), dry_run=bool(params.get("dry_run")))
 
+    @task
+    def read_tax_answers() -> dict:
+        from yibao import money_path
+
+        context = get_current_context()
+        return money_path.read_tax_answers(ds.run_settings(context["params"]), run_id=context["run_id"])
+
     prepare_batch() >> approve >> push()
+    read_tax_answers()
 
 
 yibao_tax_push()

@@ -1,4 +1,5 @@
-"""The money path's stages: a batch offered for approval, then the push of an approved batch to tax.
+"""The money path's stages: a batch offered for approval, the push of an approved batch to tax, and
+tax's answers read back.
 
 Like :mod:`yibao.pipeline`, each stage is a plain function of :class:`Settings` run under the county lock,
 returning counts only; the DAG tasks and ``yibao pipeline run`` call these same functions.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import json
 
-from yibao import approval, storage, tax_exchange
+import sqlalchemy as sa
+
+from yibao import approval, storage, tax_answers, tax_exchange
 from yibao import policy as policy_mod
 from yibao.errors import UserError
 from yibao.run_lock import locked_stage
@@ -91,3 +94,25 @@ def approve_and_push(settings: Settings, *, run_id: str) -> tuple[dict, dict]:
     except tax_exchange.ExchangeUnavailable as exc:  # tax down fails this stage only, not the day
         pushed = {"pushed": 0, "pending": batch["bills"], "error": str(exc)}
     return batch, pushed
+
+
+@locked_stage
+def read_tax_answers(settings: Settings, *, run_id: str) -> dict:
+    """Read tax's acknowledgements; rejected bills become work items with the reason in Chinese."""
+    policy = policy_mod.load(settings.county)
+    exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
+    try:
+        with exchange.connect() as conn:
+            acks = tax_answers.read(conn, policy.jurisdiction.region_code, policy.year)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise tax_exchange.unavailable(settings.tax_exchange_url, exc) from None
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        return tax_answers.record(conn, acks, settings.county, policy.year, run_id)
+
+
+def tax_answers_or_outage(settings: Settings, *, run_id: str) -> dict:
+    """The CLI's path: an unreachable exchange is reported in the summary, the day goes on."""
+    try:
+        return read_tax_answers(settings, run_id=run_id)
+    except tax_exchange.ExchangeUnavailable as exc:
+        return {"acks": 0, "error": str(exc)}

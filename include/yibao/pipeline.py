@@ -278,6 +278,7 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
         ("bills", partial(make_bills, settings, run_id=run_id)),
         ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
+        ("tax_answers", partial(money_path.tax_answers_or_outage, settings, run_id=run_id)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
@@ -292,6 +293,7 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         "approval": stages["tax_push"][0],
         "tax_push": stages["tax_push"][1],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
-        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
+        "tax_answers": stages["tax_answers"],
+        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "tax_answers", "coverage")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

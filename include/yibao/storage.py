@@ -109,6 +109,38 @@ push_batches = sa.Table(
     sa.Index("ix_push_batches_county_year", "county", "year"),
 )
 
+# What tax answered about each bill version it received (read back from the exchange, replaced per read).
+tax_acks = sa.Table(
+    "tax_acks",
+    metadata,
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("bill_no", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("result", sa.String(16), nullable=False),  # accepted | rejected
+    sa.Column("reason_code", sa.String(32)),
+    sa.Column("reason_text", sa.Text),  # Chinese, for the clerk
+    sa.Column("acked_at", sa.Text),
+    sa.Column("run_id", sa.String(64), nullable=False),
+)
+
+# Cases a person must act on (tax rejections, reconciliation findings); each kind replaced by its stage.
+work_items = sa.Table(
+    "work_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("bill_no", sa.String(40)),
+    sa.Column("id_masked", sa.String(32)),
+    sa.Column("name_masked", sa.Text),
+    sa.Column("town", sa.String(64)),
+    sa.Column("reason_code", sa.String(32), nullable=False),
+    sa.Column("reason_text", sa.Text, nullable=False),
+    sa.Column("amount_fen", sa.BigInteger),  # the money in question (e.g. what to refund or collect)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Index("ix_work_items_county_kind", "county", "kind"),
+)
+
 coverage_by_town = sa.Table(
     "coverage_by_town",
     metadata,
@@ -122,8 +154,21 @@ coverage_by_town = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=False),
 )
 
-# The tax side's front-end exchange table (特殊缴费单据): append-only, one row per bill version.
+# The tax side's front-end exchange tables: bills we append (特殊缴费单据, one row per version sent) and the
+# acknowledgements tax writes back (one row per version it processed). See yibao.tax_exchange.
 exchange_metadata = sa.MetaData()
+tax_acknowledgements = sa.Table(
+    "tsjf_acks",
+    exchange_metadata,
+    sa.Column("bill_no", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("result", sa.String(16), nullable=False),  # accepted | rejected
+    sa.Column("reason_code", sa.String(32)),
+    sa.Column("reason_text", sa.Text),
+    sa.Column("acked_at", sa.DateTime(timezone=True), nullable=False),
+)
 tax_bills = sa.Table(
     "tsjf_bills",
     exchange_metadata,
@@ -225,6 +270,17 @@ def stage_frame(conn: sa.Connection, frame: pd.DataFrame, key: tuple[str, ...] =
 
 def drop_staged(conn: sa.Connection, temp: sa.Table) -> None:
     temp.drop(conn)
+
+
+def append_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Append ``frame`` (columns named as the table's) set-based: staged, then one INSERT…SELECT."""
+    if frame.empty:
+        return 0
+    staged = stage_frame(conn, frame)
+    conn.execute(sa.insert(table).from_select(list(frame.columns), sa.select(
+        *(sa.cast(staged.c[c], table.c[c].type) for c in frame.columns))))
+    drop_staged(conn, staged)
+    return len(frame)
 
 
 def init_db(warehouse: sa.Engine) -> None:

@@ -80,8 +80,10 @@ def test_reject_holds_the_batch_and_approve_sends_it(airflow_home, dag_env, db_u
     assert done.returncode == 0 and line, done.stderr[-4000:]
     result = json.loads(line.removeprefix("RESULT="))
     rejected, approved = result["runs"]
-    assert rejected == {"prepare_batch": "success", "approve": "success", "push": "skipped"}
-    assert approved == {"prepare_batch": "success", "approve": "success", "push": "success"}
+    assert rejected == {"prepare_batch": "success", "approve": "success", "push": "skipped",
+                        "read_tax_answers": "success"}
+    assert approved == {"prepare_batch": "success", "approve": "success", "push": "success",
+                        "read_tax_answers": "success"}
 
     first, second = result["shown"]
     assert first["options"] == ["Approve", "Reject"] and "2 张" in first["subject"]
