@@ -6,6 +6,9 @@ approval never holds coverage back), or by hand. Should-insure people
 (户籍 and valid 居住证, alive, not moved out, not in 职工医保 or insured elsewhere) against the tax side's
 payment records for the campaign year, per town and against each town's task target (闻喜 附件1).
 Replaces the `coverage_by_town` table and publishes `yibao_coverage`.
+`reconcile_payments` then matches the payment records to the bills: unpaid personal parts, payments that
+differ from the bill, duplicate payments, full payments despite a subsidy (refund cases) and bills without
+any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
 
 #### Triage · 值班处理
 - **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
@@ -46,7 +49,18 @@ def yibao_coverage():
             run_id=context["run_id"],
         )
 
-    compute_coverage()
+    @task
+    def reconcile_payments() -> dict:
+        from yibao import pipeline
+
+        context = get_current_context()
+        params = context["params"]
+        return pipeline.reconcile_payments(
+            ds.run_settings(params), as_of=ds.run_as_of(params, context["dag_run"].run_after),
+            run_id=context["run_id"],
+        )
+
+    compute_coverage() >> reconcile_payments()
 
 
 yibao_coverage()

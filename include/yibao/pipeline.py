@@ -20,9 +20,11 @@ from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
 from yibao import ids, money_path, quality, storage
 from yibao import policy as policy_mod
+from yibao import reconcile as reconcile_mod
 from yibao.identities import build_identities
 from yibao.landing import land
-from yibao.masking import mask_id_series
+from yibao.masking import mask_id_series, mask_name
+from yibao.money import to_fen
 from yibao.readers import FeedError, read_feed
 from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
@@ -251,6 +253,36 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     return {k: int(v) for k, v in totals.items()} | {"towns": len(report)}
 
 
+@locked_stage
+def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Match tax payment records to the bills; every case becomes a work item (kind → count)."""
+    policy = policy_mod.load(settings.county)
+    staged, _ = _published_feeds(settings, {"payments"})
+    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
+    b, v = storage.bills, storage.bill_versions
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        held = storage.read_frame(conn, sa.select(
+            b.c.bill_no, b.c.person_key, b.c.id_number, b.c.name, b.c.town, b.c.status, b.c.subsidy_fen,
+            b.c.personal_fen).where(b.c.county == settings.county, b.c.year == policy.year),
+            ints=("person_key", "subsidy_fen", "personal_fen"))
+        first = storage.read_frame(conn, sa.select(v.c.bill_no, sa.func.min(v.c.pushed_at).label("first_pushed"))
+                                   .join(b, b.c.bill_no == v.c.bill_no)
+                                   .where(b.c.county == settings.county, v.c.pushed_at.is_not(None))
+                                   .group_by(v.c.bill_no))
+        cases = reconcile_mod.reconcile(
+            held, payments, first.set_index("bill_no")["first_pushed"], year=policy.year, as_of=as_of,
+            full_fen=to_fen(policy.contribution.personal), overdue_days=settings.overdue_days)
+        conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
+                                                         storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
+        storage.append_frame(conn, storage.work_items, pd.DataFrame({
+            "county": settings.county, "kind": cases["kind"], "bill_no": cases["bill_no"],
+            "id_masked": mask_id_series(cases["id_number"]), "name_masked": cases["name"].map(mask_name),
+            "town": cases["town"], "reason_code": cases["kind"].str.upper(), "reason_text": cases["reason_text"],
+            "amount_fen": cases["amount_fen"].astype("int64"), "run_id": run_id,
+        }))
+    return {k: int((cases["kind"] == k).sum()) for k in reconcile_mod.KINDS}
+
+
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
     """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
     reported and the others go on."""
@@ -280,6 +312,7 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
         ("tax_answers", partial(money_path.tax_answers_or_outage, settings, run_id=run_id)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
+        ("reconciliation", partial(reconcile_payments, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
         stages[name] = fn()
@@ -294,6 +327,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         "tax_push": stages["tax_push"][1],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
         "tax_answers": stages["tax_answers"],
-        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "tax_answers", "coverage")},
+        "reconciliation": stages["reconciliation"],
+        "stages": {k: v for k, v in stages.items()
+                   if k not in ("bills", "tax_push", "tax_answers", "coverage", "reconciliation")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

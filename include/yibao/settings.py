@@ -24,6 +24,7 @@ class Settings:
     # rules file): at most this many bills AND at most this much money moved. 0 bills: always ask a person.
     auto_approve_max_bills: int = 0
     auto_approve_max_yuan: str = "0"
+    overdue_days: int = 30  # reconciliation: a bill tax has had this long without any payment is a case
 
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
@@ -38,6 +39,7 @@ class Settings:
             lock_wait_seconds=float(os.environ.get("YIBAO_LOCK_WAIT_SECONDS") or 600),
             auto_approve_max_bills=int(os.environ.get("YIBAO_AUTO_APPROVE_MAX_BILLS") or 0),
             auto_approve_max_yuan=os.environ.get("YIBAO_AUTO_APPROVE_MAX_YUAN") or "0",
+            overdue_days=int(os.environ.get("YIBAO_OVERDUE_DAYS") or 30),
         )
 
     @property
