@@ -1,19 +1,30 @@
 """
-### 参保进度 · Coverage by town
+### 参保进度、名单与日报 · Coverage, lists and the daily report
 
 Runs whenever `yibao_decide` publishes `yibao_bills` (next to `yibao_tax_push`, so a batch waiting for
-approval never holds coverage back), or by hand. Should-insure people
-(户籍 and valid 居住证, alive, not moved out, not in 职工医保 or insured elsewhere) against the tax side's
-payment records for the campaign year, per town and against each town's task target (闻喜 附件1).
-Replaces the `coverage_by_town` table and publishes `yibao_coverage`.
-`reconcile_payments` then matches the payment records to the bills: unpaid personal parts, payments that
-differ from the bill, duplicate payments, full payments despite a subsidy (refund cases) and bills without
-any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
+approval never holds coverage back), or by hand.
+1. `compute_coverage` — every person's status for the campaign year as of the run date (按期缴费、逾期缴费、
+   资助对象个人部分已缴/未缴、未缴费、不计入：死亡/迁出/职工医保/异地参保), the gaps by town, village and household,
+   assisted groups apart (target 100%), refund candidates and late payers' benefit start dates. Keeps one
+   snapshot of the aggregates per run date (`coverage_daily`, `status_daily`) for the trend. Publishes
+   `yibao_coverage`; the asset event's extra carries the headline figures.
+2. `write_outputs` — the day's outbox `$YIBAO_HOME/outbox/<county>/<as_of>/`: 参保缴费日报 (XLSX + HTML with
+   charts), 催缴名单 (one workbook per town, only its people), 公示名单 (one masked workbook per village),
+   退费候选名单 and 逾期缴费名单. Rerunning a day replaces that day's outputs. Publishes `yibao_reports`.
+3. `reconcile_payments` — matches the payment records to the bills: unpaid personal parts, payments that
+   differ from the bill, duplicate payments, full payments despite a subsidy (refund cases) and bills
+   without any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
+4. `write_fund_totals` (independent) — 资金拨付申请.xlsx in the day's outbox for finance: totals per fund /
+   budget level, per town, and per clause, reconciled to the bills to the fen (refused otherwise).
 
 #### Triage · 值班处理
 - **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
-- **A town is missing**: its name in 公安户籍 differs from the rules file's town list; it appears at the
-  end of the table under its own name.
+- **A town is missing or shows no target**: its name in 公安户籍 differs from the rules file's town list;
+  it appears at the end of the tables under its own name.
+- **A past day's figures must be corrected**: trigger with `as_of=YYYY-MM-DD`; only that day's snapshot and
+  outbox folder are replaced, the other days stay as they were.
+- **A town says its list holds someone who paid**: the payment reached the tax side after the run; the next
+  daily run removes them. Lists never hold other towns' people.
 """
 
 from __future__ import annotations
@@ -23,6 +34,12 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from yibao import dag_support as ds
 
 
+def _args() -> tuple:
+    context = get_current_context()
+    params = context["params"]
+    return ds.run_settings(params), ds.run_as_of(params, context["dag_run"].run_after), context["run_id"]
+
+
 @dag(
     dag_id="yibao_coverage",
     schedule=[Asset(ds.BILLS)],
@@ -30,7 +47,7 @@ from yibao import dag_support as ds
     catchup=False,
     max_active_runs=1,
     default_args=ds.DEFAULT_ARGS,
-    tags=[*ds.TAGS, "coverage"],
+    tags=[*ds.TAGS, "coverage", "reports"],
     doc_md=__doc__,
     params={
         "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
@@ -40,27 +57,45 @@ from yibao import dag_support as ds
 def yibao_coverage():
     @task(outlets=[Asset(ds.COVERAGE)])
     def compute_coverage() -> dict:
+        """Statuses, gaps and today's snapshot; the asset event carries the headline figures."""
         from yibao import pipeline
 
-        context = get_current_context()
-        params = context["params"]
-        return pipeline.compute_coverage(
-            ds.run_settings(params), as_of=ds.run_as_of(params, context["dag_run"].run_after),
-            run_id=context["run_id"],
-        )
+        settings, as_of, run_id = _args()
+        result = pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id)
+        get_current_context()["outlet_events"][Asset(ds.COVERAGE)].extra = ds.headline(settings.county, as_of, result)
+        return result
+
+    @task(outlets=[Asset(ds.REPORTS)])
+    def write_outputs() -> dict:
+        """The day's report and lists in the outbox; XCom and the asset event carry paths and counts only."""
+        from yibao import pipeline
+
+        settings, as_of, run_id = _args()
+        result = pipeline.write_outputs(settings, as_of=as_of, run_id=run_id)
+        get_current_context()["outlet_events"][Asset(ds.REPORTS)].extra = {
+            "county": settings.county, "as_of": as_of.isoformat(), "outbox": result["outbox"],
+            "reminder_files": result["reminder_files"], "notice_files": result["notice_files"],
+        }
+        return result
 
     @task
     def reconcile_payments() -> dict:
         from yibao import pipeline
 
-        context = get_current_context()
-        params = context["params"]
-        return pipeline.reconcile_payments(
-            ds.run_settings(params), as_of=ds.run_as_of(params, context["dag_run"].run_after),
-            run_id=context["run_id"],
-        )
+        settings, as_of, run_id = _args()
+        return pipeline.reconcile_payments(settings, as_of=as_of, run_id=run_id)
 
-    compute_coverage() >> reconcile_payments()
+    @task
+    def write_fund_totals() -> dict:
+        from yibao import money_path
+
+        settings, as_of, run_id = _args()
+        return money_path.write_fund_totals(settings, as_of=as_of, run_id=run_id)  # a path and totals per fund
+
+    coverage = compute_coverage()
+    coverage >> write_outputs()
+    coverage >> reconcile_payments()
+    write_fund_totals()
 
 
 yibao_coverage()

@@ -112,7 +112,7 @@ def propose(conn: sa.Connection, county: str, year: int, fund_names: dict[str, s
     now = dt.datetime.now(dt.UTC)
     auto = len(pending) <= auto_max_bills and summary["moved_fen"] <= to_fen(Decimal(auto_max_yuan))
     row = {
-        "batch_id": f"{county}-{now:%Y%m%dT%H%M%S}-{fp[:8]}", "county": county, "year": year, "fingerprint": fp,
+        "batch_id": f"{county}-{now:%Y%m%dT%H%M%S%f}-{fp[:8]}", "county": county, "year": year, "fingerprint": fp,
         "run_id": run_id, "created_at": now, "bills": len(pending), "moved_fen": summary["moved_fen"],
         "status": "auto_approved" if auto else "pending",
         "previous_batch": rejected.batch_id if rejected is not None else None,

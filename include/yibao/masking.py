@@ -4,6 +4,8 @@
 '371724********123X'
 >>> mask_name("张三丰"), mask_name("李四")
 ('张*丰', '李*')
+>>> mask_name_series(pd.Series(["张三丰", "李四", "欧阳娜娜", "王", None])).tolist()
+['张*丰', '李*', '欧**娜', '王', '']
 """
 
 from __future__ import annotations
@@ -35,3 +37,16 @@ def mask_id_series(values: pd.Series) -> pd.Series:
     ok = s.str.len() == 18
     out = s.str.slice(0, 6) + "********" + s.str.slice(14, 18)
     return out.where(ok, s.map(mask_id, na_action="ignore"))
+
+
+def mask_name_series(values: pd.Series) -> pd.Series:
+    """Vectorized :func:`mask_name` (few distinct name lengths, so one slice-replace per length)."""
+    s = values.fillna("").astype("str")
+    lengths = s.str.len()
+    out = s.copy()
+    two = lengths == 2
+    out[two] = s[two].str.slice(0, 1) + "*"
+    for n in lengths[lengths >= 3].unique():
+        rows = lengths == n
+        out[rows] = s[rows].str.slice_replace(1, int(n) - 1, "*" * (int(n) - 2))
+    return out

@@ -1,5 +1,5 @@
 """The money path's stages: a batch offered for approval, the push of an approved batch to tax, and
-tax's answers read back.
+tax's answers read back, and the fund totals finance transfers.
 
 Like :mod:`yibao.pipeline`, each stage is a plain function of :class:`Settings` run under the county lock,
 returning counts only; the DAG tasks and ``yibao pipeline run`` call these same functions.
@@ -7,17 +7,22 @@ returning counts only; the DAG tasks and ``yibao pipeline run`` call these same 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import sqlalchemy as sa
 
-from yibao import approval, storage, tax_answers, tax_exchange
+from yibao import approval, fund_totals, storage, tax_answers, tax_exchange
 from yibao import policy as policy_mod
 from yibao.errors import UserError
+from yibao.money import yuan
+from yibao.outputs import outbox
 from yibao.run_lock import locked_stage
 from yibao.settings import Settings
+from yibao.tax_drop import FileDrop
 
 CLI_APPROVER = "命令行运行自动批准 (yibao pipeline run)"
+FUND_TOTALS_FILE = "资金拨付申请.xlsx"
 
 
 def _batch_counts(batch) -> dict:
@@ -102,9 +107,12 @@ def read_tax_answers(settings: Settings, *, run_id: str) -> dict:
     policy = policy_mod.load(settings.county)
     exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
     try:
-        with exchange.connect() as conn:
-            acks = tax_answers.read(conn, policy.jurisdiction.region_code, policy.year)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        if isinstance(exchange, FileDrop):
+            acks = exchange.acks(policy.jurisdiction.region_code, policy.year)
+        else:
+            with exchange.connect() as conn:
+                acks = tax_answers.read(conn, policy.jurisdiction.region_code, policy.year)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
         raise tax_exchange.unavailable(settings.tax_exchange_url, exc) from None
     with storage.engine(settings.warehouse_url).begin() as conn:
         return tax_answers.record(conn, acks, settings.county, policy.year, run_id)
@@ -116,3 +124,20 @@ def tax_answers_or_outage(settings: Settings, *, run_id: str) -> dict:
         return read_tax_answers(settings, run_id=run_id)
     except tax_exchange.ExchangeUnavailable as exc:
         return {"acks": 0, "error": str(exc)}
+
+
+@locked_stage
+def write_fund_totals(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """The finance transfer request (资金拨付申请.xlsx) in the day's outbox; totals per fund as yuan strings."""
+    policy = policy_mod.load(settings.county)
+    b = storage.bills
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        held = storage.read_frame(conn, sa.select(b.c.bill_no, b.c.town, b.c.category, b.c.basis, b.c.status,
+                                                  b.c.funds, b.c.subsidy_fen)
+                                  .where(b.c.county == settings.county, b.c.year == policy.year), ints=("subsidy_fen",))
+    lines = fund_totals.fund_lines(held, dict(policy.funds))
+    path = outbox.day_dir(settings, as_of) / FUND_TOTALS_FILE
+    fund_totals.write_transfer_request(
+        path, lines, held, title=f"{policy.jurisdiction.name}{policy.year}年度城乡居民医保参保资助资金拨付申请", as_of=as_of)
+    funds = {name: yuan(fen) for name, fen in fund_totals.totals(lines, dict(policy.funds)).items()}
+    return {"path": str(path), "funds": funds, "lines": len(lines)}

@@ -11,24 +11,26 @@ import logging
 import time
 import zoneinfo
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from yibao import bills as bills_mod
-from yibao import coverage as coverage_mod
 from yibao import ids, money_path, quality, storage
 from yibao import policy as policy_mod
 from yibao import reconcile as reconcile_mod
 from yibao.identities import build_identities
 from yibao.landing import land
 from yibao.masking import mask_id_series, mask_name
-from yibao.money import to_fen
 from yibao.readers import FeedError, read_feed
 from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
+from yibao.stages.coverage import compute_coverage, write_outputs
+from yibao.stages.files import feed_path as _feed_path
+from yibao.stages.files import published_feeds as _published_feeds
+from yibao.stages.files import rejections_path as _rejections_path
+from yibao.stages.files import stage_path as _stage_path
 from yibao.staging import stage
 
 log = logging.getLogger(__name__)
@@ -39,18 +41,6 @@ IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee
 def today() -> dt.date:
     """The campaign runs on Beijing time whatever the server's clock says."""
     return dt.datetime.now(SHANGHAI).date()
-
-
-def _feed_path(settings: Settings, feed: str) -> Path:
-    return settings.staging / "feeds" / f"{feed}.parquet"
-
-
-def _rejections_path(settings: Settings, name: str) -> Path:
-    return settings.staging / "rejections" / f"{name}.parquet"
-
-
-def _stage_path(settings: Settings, name: str) -> Path:
-    return settings.staging / f"{name}.parquet"
 
 
 def init(settings: Settings) -> None:
@@ -121,13 +111,6 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
     log.info("%s%s：文件 %d 个，读取 %d 行，入库 %d 行，退回 %d 行", source.department, source.title,
              len(landed), len(frame), len(staged.rows), len(staged.rejected))
     return {**result, "status": "ok"}
-
-
-def _published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The last good staged table of every feed (optionally only of some kinds), and each feed's kind."""
-    sources = {f: s for f, s in load_sources().items() if kinds is None or s.kind in kinds}
-    staged = {feed: pd.read_parquet(_feed_path(settings, feed)) for feed in sources if _feed_path(settings, feed).exists()}
-    return staged, {feed: sources[feed].kind for feed in staged}
 
 
 def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: pd.DataFrame,
@@ -236,24 +219,6 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
 
 
 @locked_stage
-def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
-    """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
-    policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(_stage_path(settings, "persons"), columns=["key", "town", "should_insure"])
-    staged, _ = _published_feeds(settings, {"payments"})
-    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
-    paid = coverage_mod.paid_keys(payments, policy.year, as_of)
-    report = coverage_mod.coverage_by_town(persons, paid, policy.jurisdiction)
-    table = storage.coverage_by_town
-    with storage.engine(settings.warehouse_url).begin() as conn:
-        conn.execute(sa.delete(table).where(table.c.county == settings.county))
-        storage.insert_frame(conn, table, report.assign(county=settings.county, as_of=as_of, run_id=run_id))
-    storage.publish_parquet(report, _stage_path(settings, "coverage"))
-    totals = report[["should_insure", "paid", "gap"]].sum()
-    return {k: int(v) for k, v in totals.items()} | {"towns": len(report)}
-
-
-@locked_stage
 def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Match tax payment records to the bills; every case becomes a work item (kind → count)."""
     policy = policy_mod.load(settings.county)
@@ -271,7 +236,7 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
                                    .group_by(v.c.bill_no))
         cases = reconcile_mod.reconcile(
             held, payments, first.set_index("bill_no")["first_pushed"], year=policy.year, as_of=as_of,
-            full_fen=to_fen(policy.contribution.personal), overdue_days=settings.overdue_days)
+            full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
         conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
                                                          storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
         storage.append_frame(conn, storage.work_items, pd.DataFrame({
@@ -313,6 +278,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("tax_answers", partial(money_path.tax_answers_or_outage, settings, run_id=run_id)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
         ("reconciliation", partial(reconcile_payments, settings, as_of=as_of, run_id=run_id)),
+        ("outputs", partial(write_outputs, settings, as_of=as_of, run_id=run_id)),
+        ("fund_totals", partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
         stages[name] = fn()
@@ -325,10 +292,13 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
         "approval": stages["tax_push"][0],
         "tax_push": stages["tax_push"][1],
-        "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
+        "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap", "rate", "late",
+                                                        "refund_candidates", "days_left", "by_status")},
+        "outputs": {**stages["outputs"]["outputs"], "fund_totals": stages["fund_totals"]["path"]},
+        "funds": stages["fund_totals"]["funds"],
         "tax_answers": stages["tax_answers"],
         "reconciliation": stages["reconciliation"],
-        "stages": {k: v for k, v in stages.items()
-                   if k not in ("bills", "tax_push", "tax_answers", "coverage", "reconciliation")},
+        "stages": {k: v for k, v in stages.items() if k not in (
+            "bills", "tax_push", "tax_answers", "coverage", "reconciliation", "outputs", "fund_totals")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

@@ -15,6 +15,9 @@ Exchange contract (``tsjf_bills``, append-only, key ``bill_no`` + ``version``):
 * Versions only go forward: a version at or below what tax has is never sent again, so a crash between
   the exchange's commit and the warehouse's marking heals on the next run without a double push.
 
+The same contract holds for a file drop (``file://`` exchange URL, :mod:`yibao.tax_drop`): the files are
+the append-only table.
+
 Every statement is set-based (one staged temporary table, then INSERT…SELECT / UPDATE…FROM-style
 statements) so pushing 80,000 bills is a handful of statements, not 80,000 parameter sets.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -32,6 +36,7 @@ from yibao import storage
 from yibao.errors import UserError
 from yibao.money import fen_to_yuan, yuan_series
 from yibao.storage import bill_versions, bills, tax_bills
+from yibao.tax_drop import FileDrop
 
 PENDING_COLUMNS = ["bill_no", "version", "status", "id_number", "name", "town", "category", "clause",
                    "subsidy_fen", "personal_fen", "funds"]
@@ -43,6 +48,8 @@ class ExchangeUnavailable(UserError):
 
 def describe(url: str) -> str:
     """Where the exchange is, for messages: host/port/db, never the password."""
+    if url.startswith("file://"):
+        return f"文件目录 {url.removeprefix('file://')}"
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return f"sqlite/{parsed.database}"
@@ -55,9 +62,14 @@ def unavailable(url: str, exc: BaseException) -> ExchangeUnavailable:
     return ExchangeUnavailable(f"税务前置库无法连接: {describe(url)}（{reason}）")
 
 
-def connect_exchange(url: str) -> sa.Engine:
-    """An engine on the exchange with its tables ready, or :class:`ExchangeUnavailable`."""
+def connect_exchange(url: str) -> sa.Engine | FileDrop:
+    """An engine on the exchange with its tables ready (a :class:`FileDrop` for ``file://`` URLs), or
+    :class:`ExchangeUnavailable`."""
     try:
+        if url.startswith("file://"):
+            folder = Path(url.removeprefix("file://"))
+            folder.mkdir(parents=True, exist_ok=True)
+            return FileDrop(folder)
         exchange = storage.engine(url)
         storage.init_exchange(exchange)
     except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
@@ -149,8 +161,16 @@ def _mark(conn: sa.Connection, held: pd.DataFrame, now: dt.datetime) -> int:
     return superseded
 
 
+def _to_send(todo: pd.DataFrame, has: pd.DataFrame) -> pd.DataFrame:
+    """Pending bills whose latest version tax does not have, with the version it has (``prev_version``)."""
+    latest = has.groupby("bill_no", as_index=False)["version"].max().rename(columns={"version": "prev_version"})
+    merged = todo.merge(latest, on="bill_no", how="left")
+    merged["prev_version"] = merged["prev_version"].fillna(0).astype("int64")
+    return merged[merged["version"] > merged["prev_version"]]
+
+
 def push(
-    warehouse: sa.Engine, exchange: sa.Engine, county: str, region_code: str, year: int, fund_names: dict[str, str],
+    warehouse: sa.Engine, exchange: sa.Engine | FileDrop, county: str, region_code: str, year: int, fund_names: dict[str, str],
     *, exchange_url: str = "", expected: str | None = None,
 ) -> dict[str, int]:
     """Send the latest version of every pending bill that tax does not have yet, then mark the warehouse.
@@ -167,16 +187,19 @@ def push(
         raise UserError("待推送单据与已审批批次不一致（审批后单据又有变化），请重新审批")
     now = dt.datetime.now(dt.UTC)
     try:
-        with exchange.begin() as conn:
-            has = _tax_has(conn, region_code, year)
-            latest = has.groupby("bill_no", as_index=False)["version"].max().rename(columns={"version": "prev_version"})
-            merged = todo.merge(latest, on="bill_no", how="left")
-            merged["prev_version"] = merged["prev_version"].fillna(0).astype("int64")
-            send = merged[merged["version"] > merged["prev_version"]]
+        if isinstance(exchange, FileDrop):
+            has = exchange.has(region_code, year)
+            send = _to_send(todo, has)
             if len(send):
-                _insert_rows(conn, exchange_rows(send, region_code, year, fund_names), now)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        raise unavailable(exchange_url or str(exchange.url), exc) from None
+                exchange.append(exchange_rows(send, region_code, year, fund_names), region_code, year, now)
+        else:
+            with exchange.begin() as conn:
+                has = _tax_has(conn, region_code, year)
+                send = _to_send(todo, has)
+                if len(send):
+                    _insert_rows(conn, exchange_rows(send, region_code, year, fund_names), now)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+        raise unavailable(exchange_url or str(getattr(exchange, "url", exchange)), exc) from None
     held = pd.concat([has.merge(todo[["bill_no"]], on="bill_no"), send[["bill_no", "version"]]], ignore_index=True)
     with warehouse.begin() as conn:
         superseded = _mark(conn, held.drop_duplicates(), now)

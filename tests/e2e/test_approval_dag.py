@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from yibao import bills, storage
+from yibao import storage
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[2]
@@ -56,22 +55,8 @@ print("RESULT=" + json.dumps({"runs": runs, "shown": shown}, ensure_ascii=False)
 A, B = "140823194001011239", "14082319800101123X"
 
 
-def _pending_bills(url: str) -> None:
-    decided = pd.DataFrame({
-        "key": [1, 2], "id_number": [A, B], "name": ["张三丰", "李四"], "town": ["桐城镇", "东镇镇"],
-        "category": "低保对象", "clause": "dibao", "subsidy_fen": [30400, 28000], "personal_fen": [7600, 10000],
-        "fund_medical_assistance_fen": [30400, 28000], "basis": "闻政办发〔2023〕29号 二（六）",
-    })
-    current = bills.build_bills(decided, ["medical_assistance"], "140823", 2024)
-    engine = storage.engine(url)
-    storage.init_db(engine)
-    with engine.begin() as conn:
-        delta = bills.diff_bills(current, bills.previous_bills(conn, "wenxi-2024", 2024))
-        bills.record_changes(conn, delta, "wenxi-2024", 2024, "decide")
-
-
-def test_reject_holds_the_batch_and_approve_sends_it(airflow_home, dag_env, db_urls, tmp_path):
-    _pending_bills(db_urls[0])
+def test_reject_holds_the_batch_and_approve_sends_it(airflow_home, dag_env, db_urls, tmp_path, record_bills):
+    record_bills(db_urls[0], [(A, "张三丰", "桐城镇", 30400), (B, "李四", "东镇镇", 28000)], "decide")
     env = dag_env(airflow_home, YIBAO_HOME=str(tmp_path / "data"), YIBAO_COUNTY="wenxi-2024",
                   YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1])
     done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), "Reject", "Approve"], env=env,

@@ -5,31 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from yibao import bills, money_path, storage
+from yibao import money_path, storage
 from yibao.errors import UserError
 
 A, B, C = "140823194001011239", "14082319800101123X", "140823200001011231"
-
-
-def decided(rows):
-    """rows: (id_number, name, town, subsidy_fen) — 闻喜 funds everything from 医疗救助资金."""
-    return pd.DataFrame({
-        "key": range(len(rows)), "id_number": [r[0] for r in rows], "name": [r[1] for r in rows],
-        "town": [r[2] for r in rows], "category": "低保对象", "clause": "dibao",
-        "subsidy_fen": [r[3] for r in rows], "personal_fen": [38000 - r[3] for r in rows],
-        "fund_medical_assistance_fen": [r[3] for r in rows], "basis": "闻政办发〔2023〕29号 二（六）",
-    })
-
-
-def make_bills(settings, rows, run_id):
-    current = bills.build_bills(decided(rows), ["medical_assistance"], "140823", 2024)
-    with storage.engine(settings.warehouse_url).begin() as conn:
-        delta = bills.diff_bills(current, bills.previous_bills(conn, settings.county, 2024))
-        return bills.record_changes(conn, delta, settings.county, 2024, run_id)
 
 
 @pytest.fixture
@@ -38,12 +20,17 @@ def ready(settings):
     return settings
 
 
+@pytest.fixture
+def make_bills(record_bills):
+    return lambda settings, rows, run_id: record_bills(settings.warehouse_url, rows, run_id)
+
+
 def _batch(settings, batch_id):
     with storage.engine(settings.warehouse_url).connect() as conn:
         return conn.execute(sa.select(storage.push_batches).where(storage.push_batches.c.batch_id == batch_id)).one()
 
 
-def test_the_reviewer_sees_counts_fund_and_town_totals_and_the_largest_changes_masked(ready):
+def test_the_reviewer_sees_counts_fund_and_town_totals_and_the_largest_changes_masked(ready, make_bills):
     make_bills(ready, [(A, "张三丰", "桐城镇", 30400), (B, "李四", "东镇镇", 28000)], "r1")
     first = money_path.prepare_batch(ready, run_id="r1")
     assert (first["status"], first["bills"], first["new"]) == ("pending", 2, 2)
@@ -65,7 +52,7 @@ def test_the_reviewer_sees_counts_fund_and_town_totals_and_the_largest_changes_m
     assert "3 张" in subject and "| 东镇镇 | 1 | 0.00 | -280.00 |" in body and B not in body and "李四" not in body
 
 
-def test_a_rejected_batch_is_held_and_offered_again_with_what_changed_since(ready):
+def test_a_rejected_batch_is_held_and_offered_again_with_what_changed_since(ready, make_bills):
     make_bills(ready, [(A, "张三丰", "桐城镇", 30400)], "r1")
     first = money_path.prepare_batch(ready, run_id="r1")
     assert money_path.decide_batch(ready, first["batch_id"], approve=False, by="王审核") == "rejected"
@@ -90,7 +77,7 @@ def test_a_rejected_batch_is_held_and_offered_again_with_what_changed_since(read
     assert money_path.prepare_batch(ready, run_id="r4") == {"batch_id": None, "bills": 0, "status": "nothing_pending"}
 
 
-def test_small_batches_are_auto_approved_and_recorded_as_such(ready):
+def test_small_batches_are_auto_approved_and_recorded_as_such(ready, make_bills):
     auto = dataclasses.replace(ready, auto_approve_max_bills=1, auto_approve_max_yuan="304.00")
     make_bills(ready, [(A, "张三丰", "桐城镇", 30400)], "r1")
     batch = money_path.prepare_batch(auto, run_id="r1")

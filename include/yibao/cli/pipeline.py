@@ -37,7 +37,7 @@ def _init(args: argparse.Namespace) -> int:
     pipeline.init(settings)
     print(f"已初始化：数据目录 {settings.home}，收件目录 {settings.inbox}")
     try:
-        tax_exchange.connect_exchange(settings.tax_exchange_url).dispose()
+        tax_exchange.connect_exchange(settings.tax_exchange_url)
     except tax_exchange.ExchangeUnavailable as exc:  # the warehouse is ready; the push will retry the exchange
         print(f"警告：{exc}；推送阶段将在下次运行时重试", file=sys.stderr)
     return 0
