@@ -36,7 +36,7 @@ def main() -> None:
     t0 = time.perf_counter()
     import pandas  # noqa: F401
 
-    from yibao import pipeline, quality, synth
+    from yibao import money_path, pipeline, quality, synth
     from yibao.settings import Settings
     from yibao.sources import load_sources
 
@@ -68,7 +68,7 @@ def main() -> None:
             timed("identities", lambda: pipeline.resolve_identities(settings, as_of=as_of, run_id=run_id))
             timed("decisions", lambda: pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id))
             bills = timed("bills", lambda: pipeline.make_bills(settings, run_id=run_id))
-            timed("tax_push", lambda: pipeline.push_to_tax(settings))
+            timed("tax_push", lambda: money_path.approve_and_push(settings, run_id=run_id)[1])
             coverage = timed("coverage", lambda: pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id))
             timed("outputs", lambda: pipeline.write_outputs(settings, as_of=as_of, run_id=run_id))
         with peak_rss() as rerun:
@@ -77,7 +77,7 @@ def main() -> None:
             pipeline.resolve_identities(settings, as_of=as_of, run_id="bench2")
             pipeline.decide_subsidies(settings, as_of=as_of, run_id="bench2")
             rerun_bills = pipeline.make_bills(settings, run_id="bench2")
-            rerun_push = pipeline.push_to_tax(settings)
+            rerun_push = money_path.approve_and_push(settings, run_id="bench2")[1]
 
     ingest_total = sum(v["seconds"] for k, v in stages.items() if k.startswith("ingest:"))
     result = {

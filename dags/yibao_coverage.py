@@ -1,7 +1,8 @@
 """
 ### 参保进度、名单与日报 · Coverage, lists and the daily report
 
-Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by hand.
+Runs whenever `yibao_decide` publishes `yibao_bills` (next to `yibao_tax_push`, so a batch waiting for
+approval never holds coverage back), or by hand.
 1. `compute_coverage` — every person's status for the campaign year as of the run date (按期缴费、逾期缴费、
    资助对象个人部分已缴/未缴、未缴费、不计入：死亡/迁出/职工医保/异地参保), the gaps by town, village and household,
    assisted groups apart (target 100%), refund candidates and late payers' benefit start dates. Keeps one
@@ -10,6 +11,11 @@ Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by han
 2. `write_outputs` — the day's outbox `$YIBAO_HOME/outbox/<county>/<as_of>/`: 参保缴费日报 (XLSX + HTML with
    charts), 催缴名单 (one workbook per town, only its people), 公示名单 (one masked workbook per village),
    退费候选名单 and 逾期缴费名单. Rerunning a day replaces that day's outputs. Publishes `yibao_reports`.
+3. `reconcile_payments` — matches the payment records to the bills: unpaid personal parts, payments that
+   differ from the bill, duplicate payments, full payments despite a subsidy (refund cases) and bills
+   without any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
+4. `write_fund_totals` (independent) — 资金拨付申请.xlsx in the day's outbox for finance: totals per fund /
+   budget level, per town, and per clause, reconciled to the bills to the fen (refused otherwise).
 
 #### Triage · 值班处理
 - **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
@@ -36,7 +42,7 @@ def _args() -> tuple:
 
 @dag(
     dag_id="yibao_coverage",
-    schedule=[Asset(ds.TAX_EXCHANGE)],
+    schedule=[Asset(ds.BILLS)],
     start_date=ds.START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -72,7 +78,24 @@ def yibao_coverage():
         }
         return result
 
-    compute_coverage() >> write_outputs()
+    @task
+    def reconcile_payments() -> dict:
+        from yibao import pipeline
+
+        settings, as_of, run_id = _args()
+        return pipeline.reconcile_payments(settings, as_of=as_of, run_id=run_id)
+
+    @task
+    def write_fund_totals() -> dict:
+        from yibao import money_path
+
+        settings, as_of, run_id = _args()
+        return money_path.write_fund_totals(settings, as_of=as_of, run_id=run_id)  # a path and totals per fund
+
+    coverage = compute_coverage()
+    coverage >> write_outputs()
+    coverage >> reconcile_payments()
+    write_fund_totals()
 
 
 yibao_coverage()

@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -94,3 +95,31 @@ def chromium(tmp_path):
         return done.stdout
 
     return render
+
+
+def wenxi_bills(warehouse_url: str, rows, run_id: str) -> dict[str, str]:
+    """Record 闻喜 bills (all from 医疗救助资金, 低保 clause) as the bills stage does.
+
+    rows: (id_number, name, town, subsidy_fen); returns id_number → bill number.
+    """
+    from yibao import bills
+
+    decided = pd.DataFrame({
+        "key": range(len(rows)), "id_number": [r[0] for r in rows], "name": [r[1] for r in rows],
+        "town": [r[2] for r in rows], "category": "低保对象", "clause": "dibao",
+        "subsidy_fen": [r[3] for r in rows], "personal_fen": [38000 - r[3] for r in rows],
+        "fund_medical_assistance_fen": [r[3] for r in rows], "basis": "闻政办发〔2023〕29号 二（六）",
+    })
+    current = bills.build_bills(decided, ["medical_assistance"], "140823", 2024)
+    engine = storage.engine(warehouse_url)
+    storage.init_db(engine)
+    with engine.begin() as conn:
+        delta = bills.diff_bills(current, bills.previous_bills(conn, "wenxi-2024", 2024))
+        bills.record_changes(conn, delta, "wenxi-2024", 2024, run_id)
+    return dict(zip(current["id_number"], current["bill_no"], strict=True))
+
+
+@pytest.fixture
+def record_bills():
+    """:func:`wenxi_bills` for tests of the money path (approval, push, tax answers)."""
+    return wenxi_bills

@@ -107,45 +107,50 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 def previous_bills(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
-    rows = conn.execute(
-        sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version, bills.c.status).where(
-            bills.c.county == county, bills.c.year == year
-        )
-    ).all()
-    return pd.DataFrame(rows, columns=["bill_no", "content_hash", "version", "status"])
+    return storage.read_frame(conn, sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version,
+                                              bills.c.status).where(bills.c.county == county, bills.c.year == year),
+                              ints=("version",))
 
 
 def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: int, run_id: str) -> dict[str, int]:
-    """Write new versions in the caller's transaction: bills are replaced, versions appended."""
+    """Write new versions in the caller's transaction, set-based: bills are replaced, versions appended.
+
+    A cancellation carries zero amounts throughout (subsidy, personal, no fund money ``{}``); its version
+    row keeps the last content hash so a person who comes back is an amendment, not a new bill.
+    """
     counts = {k: int((delta["change"] == k).sum()) for k in ("new", "amended", "cancelled", "unchanged")}
     changed = delta[delta["change"] != "unchanged"]
     if changed.empty:
         return counts
-    now = dt.datetime.now(dt.UTC)
-    cancelled_nos = changed.loc[changed["change"] == "cancelled", "bill_no"].tolist()
-    live = changed[changed["change"] != "cancelled"]
-    for chunk in storage.chunks(live["bill_no"].tolist()):
-        conn.execute(sa.delete(bills).where(bills.c.bill_no.in_(chunk)))
-    storage.insert_frame(
-        conn, bills, live[BILL_COLUMNS + ["version"]].assign(county=county, year=year, status="active", run_id=run_id)
+    live = storage.stage_frame(
+        conn, changed.loc[changed["change"] != "cancelled", BILL_COLUMNS + ["version"]].astype(
+            {"person_key": "int64", "subsidy_fen": "int64", "personal_fen": "int64", "version": "int64"})
     )
-    for chunk in storage.chunks(cancelled_nos):
-        conn.execute(
-            sa.update(bills)
-            .where(bills.c.bill_no.in_(chunk))
-            .values(status="cancelled", version=bills.c.version + 1, run_id=run_id)
-        )
-    versions = pd.DataFrame(
-        {
-            "bill_no": changed["bill_no"],
-            "version": changed["version"].astype("int64"),
-            "change": changed["change"],
-            "content_hash": changed["content_hash"].fillna(changed["prev_hash"]),
-            "subsidy_fen": changed["subsidy_fen"].fillna(0).astype("int64"),
-            "run_id": run_id,
-            "created_at": now,
-        }
+    versions = storage.stage_frame(conn, pd.DataFrame({
+        "bill_no": changed["bill_no"],
+        "version": changed["version"].astype("int64"),
+        "change": changed["change"],
+        "content_hash": changed["content_hash"].fillna(changed["prev_hash"]),
+        "subsidy_fen": changed["subsidy_fen"].fillna(0).astype("int64"),
+    }))
+    columns = [*BILL_COLUMNS, "version"]
+    conn.execute(sa.delete(bills).where(bills.c.bill_no.in_(sa.select(live.c.bill_no))))
+    conn.execute(sa.insert(bills).from_select(
+        [*columns, "county", "year", "status", "run_id"],
+        sa.select(*(live.c[c] for c in columns), sa.literal(county), sa.literal(year), sa.literal("active"),
+                  sa.literal(run_id)),
+    ))
+    cancelled = sa.select(versions.c.bill_no).where(versions.c.change == "cancelled")
+    conn.execute(
+        sa.update(bills).where(bills.c.bill_no.in_(cancelled))
+        .values(status="cancelled", version=bills.c.version + 1, subsidy_fen=0, personal_fen=0, funds="{}",
+                run_id=run_id)
     )
-    storage.insert_frame(conn, bill_versions, versions)
+    conn.execute(sa.insert(bill_versions).from_select(
+        ["bill_no", "version", "change", "content_hash", "subsidy_fen", "run_id", "created_at"],
+        sa.select(versions.c.bill_no, versions.c.version, versions.c.change, versions.c.content_hash,
+                  versions.c.subsidy_fen, sa.literal(run_id), sa.literal(dt.datetime.now(dt.UTC), sa.DateTime(timezone=True))),
+    ))
+    storage.drop_staged(conn, live)
+    storage.drop_staged(conn, versions)
     return counts
-

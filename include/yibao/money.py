@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
+
 FEN = Decimal("0.01")
 
 
@@ -32,3 +34,15 @@ def yuan(fen: int) -> str:
     ('190.00', '-0.05', '0.00')
     """
     return str(fen_to_yuan(fen))
+
+
+def yuan_series(fen: pd.Series) -> pd.Series:
+    """Vectorized :func:`yuan` for integer fen columns (what leaves the system in bulk).
+
+    >>> yuan_series(pd.Series([19000, -5, 0, 123456789])).tolist()
+    ['190.00', '-0.05', '0.00', '1234567.89']
+    """
+    fen = fen.astype("int64")
+    whole, cents = fen.abs() // 100, fen.abs() % 100
+    sign = pd.Series("", index=fen.index, dtype="str").where(fen >= 0, "-")
+    return sign + whole.astype("str") + "." + cents.astype("str").str.zfill(2)

@@ -16,13 +16,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yibao import bills as bills_mod
-from yibao import ids, quality, storage, tax_exchange
+from yibao import ids, money_path, quality, storage
 from yibao import policy as policy_mod
+from yibao import reconcile as reconcile_mod
 from yibao.attributes import per_person
 from yibao.identities import build_identities
 from yibao.landing import land
-from yibao.masking import mask_id_series
+from yibao.masking import mask_id_series, mask_name
 from yibao.readers import FeedError, read_feed
+from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
 from yibao.stages.coverage import compute_coverage, write_outputs
@@ -43,8 +45,8 @@ def today() -> dt.date:
 
 
 def init(settings: Settings) -> None:
-    """Create the warehouse and exchange tables and the data folders (idempotent)."""
-    storage.init_db(storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url))
+    """Create the warehouse tables and the data folders (idempotent); the tax exchange is left to the push."""
+    storage.init_db(storage.engine(settings.warehouse_url))
     for folder in (settings.inbox, settings.landing, settings.staging):
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -74,6 +76,7 @@ def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, sta
     storage.insert_frame(conn, table, records)
 
 
+@locked_stage
 def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
     """Land, read, gate, stage and publish one department feed.
 
@@ -138,6 +141,7 @@ def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: 
                          "suggested_id": found.loc[hit, "suggested_id"]}).reset_index(drop=True)
 
 
+@locked_stage
 def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
     staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
@@ -175,6 +179,7 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     }
 
 
+@locked_stage
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
@@ -205,6 +210,7 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
 
 
+@locked_stage
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
@@ -219,19 +225,46 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
     return {**counts, "bills": len(current)}
 
 
-def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
-    """Send new bill versions to the tax exchange (nothing when nothing changed)."""
+@locked_stage
+def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Match tax payment records to the bills; every case becomes a work item (kind → count)."""
     policy = policy_mod.load(settings.county)
-    return tax_exchange.push(
-        storage.engine(settings.warehouse_url), storage.engine(settings.tax_exchange_url), settings.county,
-        policy.jurisdiction.region_code, policy.year, dict(policy.funds), dry_run=dry_run,
-    )
+    staged, _ = _published_feeds(settings, {"payments"})
+    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
+    b, v = storage.bills, storage.bill_versions
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        held = storage.read_frame(conn, sa.select(
+            b.c.bill_no, b.c.person_key, b.c.id_number, b.c.name, b.c.town, b.c.status, b.c.subsidy_fen,
+            b.c.personal_fen).where(b.c.county == settings.county, b.c.year == policy.year),
+            ints=("person_key", "subsidy_fen", "personal_fen"))
+        first = storage.read_frame(conn, sa.select(v.c.bill_no, sa.func.min(v.c.pushed_at).label("first_pushed"))
+                                   .join(b, b.c.bill_no == v.c.bill_no)
+                                   .where(b.c.county == settings.county, v.c.pushed_at.is_not(None))
+                                   .group_by(v.c.bill_no))
+        cases = reconcile_mod.reconcile(
+            held, payments, first.set_index("bill_no")["first_pushed"], year=policy.year, as_of=as_of,
+            full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
+        conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
+                                                         storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
+        storage.append_frame(conn, storage.work_items, pd.DataFrame({
+            "county": settings.county, "kind": cases["kind"], "bill_no": cases["bill_no"],
+            "id_masked": mask_id_series(cases["id_number"]), "name_masked": cases["name"].map(mask_name),
+            "town": cases["town"], "reason_code": cases["kind"].str.upper(), "reason_text": cases["reason_text"],
+            "amount_fen": cases["amount_fen"].astype("int64"), "run_id": run_id,
+        }))
+    return {k: int((cases["kind"] == k).sum()) for k in reconcile_mod.KINDS}
 
 
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
-    """Every stage in one process, in DAG order; a failing feed is reported and the others go on."""
+    """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
+    reported and the others go on."""
     as_of = as_of or today()
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    with county_lock(settings, f"yibao pipeline run {run_id}"):
+        return _run_locked(settings, as_of, run_id)
+
+
+def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
     init(settings)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -248,9 +281,12 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
         ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
         ("bills", partial(make_bills, settings, run_id=run_id)),
-        ("tax_push", partial(push_to_tax, settings)),
+        ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
+        ("tax_answers", partial(money_path.tax_answers_or_outage, settings, run_id=run_id)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
+        ("reconciliation", partial(reconcile_payments, settings, as_of=as_of, run_id=run_id)),
         ("outputs", partial(write_outputs, settings, as_of=as_of, run_id=run_id)),
+        ("fund_totals", partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
         stages[name] = fn()
@@ -261,10 +297,15 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         "run_id": run_id,
         "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
-        "tax_push": stages["tax_push"],
+        "approval": stages["tax_push"][0],
+        "tax_push": stages["tax_push"][1],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap", "rate", "late",
                                                         "refund_candidates", "days_left", "by_status")},
-        "outputs": stages["outputs"]["outputs"],
-        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage", "outputs")},
+        "outputs": {**stages["outputs"]["outputs"], "fund_totals": stages["fund_totals"]["path"]},
+        "funds": stages["fund_totals"]["funds"],
+        "tax_answers": stages["tax_answers"],
+        "reconciliation": stages["reconciliation"],
+        "stages": {k: v for k, v in stages.items() if k not in (
+            "bills", "tax_push", "tax_answers", "coverage", "reconciliation", "outputs", "fund_totals")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

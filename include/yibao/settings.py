@@ -19,6 +19,12 @@ class Settings:
     warehouse_url: str
     tax_exchange_url: str
     inbox: Path  # department drops for this county (one folder per department)
+    lock_wait_seconds: float = 600.0  # how long a second run waits for the county lock before refusing
+    # Auto-approval of a bill batch in the DAG (operations risk, not policy: no notice clause, so not in the
+    # rules file): at most this many bills AND at most this much money moved. 0 bills: always ask a person.
+    auto_approve_max_bills: int = 0
+    auto_approve_max_yuan: str = "0"
+    overdue_days: int = 30  # reconciliation: a bill tax has had this long without any payment is a case
 
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
@@ -30,6 +36,10 @@ class Settings:
             inbox=home / "inbox" / county,
             warehouse_url=os.environ.get("YIBAO_WAREHOUSE_URL") or f"sqlite:///{home / 'warehouse.db'}",
             tax_exchange_url=os.environ.get("YIBAO_TAX_EXCHANGE_URL") or f"sqlite:///{home / 'tax_exchange.db'}",
+            lock_wait_seconds=float(os.environ.get("YIBAO_LOCK_WAIT_SECONDS") or 600),
+            auto_approve_max_bills=int(os.environ.get("YIBAO_AUTO_APPROVE_MAX_BILLS") or 0),
+            auto_approve_max_yuan=os.environ.get("YIBAO_AUTO_APPROVE_MAX_YUAN") or "0",
+            overdue_days=int(os.environ.get("YIBAO_OVERDUE_DAYS") or 30),
         )
 
     @property

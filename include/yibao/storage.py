@@ -6,7 +6,9 @@ Files are published by write-to-temp, audit, then atomic rename, so a reader nev
 
 from __future__ import annotations
 
+import io
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,7 +85,60 @@ bill_versions = sa.Table(
     sa.Column("subsidy_fen", sa.BigInteger, nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("pushed_at", sa.DateTime(timezone=True)),
+    sa.Column("pushed_at", sa.DateTime(timezone=True)),  # set only when the exchange holds this version
+    sa.Column("superseded_by", sa.Integer),  # never sent: tax got this later version instead (see tax_exchange)
+)
+
+# One row per batch of bill versions offered for approval before it may leave for tax.
+push_batches = sa.Table(
+    "push_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("fingerprint", sa.String(32), nullable=False),  # exactly which bill versions (tax_exchange)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("bills", sa.Integer, nullable=False),
+    sa.Column("moved_fen", sa.BigInteger, nullable=False),  # sum of |subsidy change| against what tax has
+    sa.Column("status", sa.String(16), nullable=False),  # pending approved auto_approved rejected reoffered replaced pushed
+    sa.Column("previous_batch", sa.String(64)),  # the rejected batch this one re-offers
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("summary", sa.Text, nullable=False),  # JSON for the reviewer: masked IDs only
+    sa.Index("ix_push_batches_county_year", "county", "year"),
+)
+
+# What tax answered about each bill version it received (read back from the exchange, replaced per read).
+tax_acks = sa.Table(
+    "tax_acks",
+    metadata,
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("bill_no", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("result", sa.String(16), nullable=False),  # accepted | rejected
+    sa.Column("reason_code", sa.String(32)),
+    sa.Column("reason_text", sa.Text),  # Chinese, for the clerk
+    sa.Column("acked_at", sa.Text),
+    sa.Column("run_id", sa.String(64), nullable=False),
+)
+
+# Cases a person must act on (tax rejections, reconciliation findings); each kind replaced by its stage.
+work_items = sa.Table(
+    "work_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("bill_no", sa.String(40)),
+    sa.Column("id_masked", sa.String(32)),
+    sa.Column("name_masked", sa.Text),
+    sa.Column("town", sa.String(64)),
+    sa.Column("reason_code", sa.String(32), nullable=False),
+    sa.Column("reason_text", sa.Text, nullable=False),
+    sa.Column("amount_fen", sa.BigInteger),  # the money in question (e.g. what to refund or collect)
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Index("ix_work_items_county_kind", "county", "kind"),
 )
 
 coverage_by_town = sa.Table(
@@ -129,8 +184,21 @@ status_daily = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=False),
 )
 
-# The tax side's front-end exchange table (特殊缴费单据): append-only, one row per bill version.
+# The tax side's front-end exchange tables: bills we append (特殊缴费单据, one row per version sent) and the
+# acknowledgements tax writes back (one row per version it processed). See yibao.tax_exchange.
 exchange_metadata = sa.MetaData()
+tax_acknowledgements = sa.Table(
+    "tsjf_acks",
+    exchange_metadata,
+    sa.Column("bill_no", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("result", sa.String(16), nullable=False),  # accepted | rejected
+    sa.Column("reason_code", sa.String(32)),
+    sa.Column("reason_text", sa.Text),
+    sa.Column("acked_at", sa.DateTime(timezone=True), nullable=False),
+)
 tax_bills = sa.Table(
     "tsjf_bills",
     exchange_metadata,
@@ -145,6 +213,7 @@ tax_bills = sa.Table(
     sa.Column("subsidy", sa.Numeric(12, 2), nullable=False),
     sa.Column("personal", sa.Numeric(12, 2), nullable=False),
     sa.Column("funds", sa.Text, nullable=False),
+    sa.Column("prev_version", sa.Integer, nullable=False),  # the version tax had before this row (0: none)
     sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -173,9 +242,84 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> i
     return len(records)
 
 
-def init_db(warehouse: sa.Engine, exchange: sa.Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A query's rows as a DataFrame: ``ints`` columns as int64, every other column as text (NULL → NA).
+
+    PostgreSQL streams the result with ``COPY … TO STDOUT`` into Arrow's CSV reader; elsewhere the rows are
+    fetched and built column-wise (pandas' row-object path is ~20× slower).
+    """
+    columns = list(query.selected_columns.keys())
+    if conn.dialect.name == "postgresql":
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        buffer = io.BytesIO()
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')", buffer)
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, names=columns, header=None, dtype="str", keep_default_na=False,
+                            na_values=["\\N"], engine="pyarrow") if buffer.getbuffer().nbytes else None
+    else:
+        rows = conn.execute(query).all()
+        frame = pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True))) if rows else None
+    if frame is None:
+        frame = pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    return frame.astype({c: ("int64" if c in ints else "str") for c in columns})
+
+
+_TEMP_TYPES = {"int64": sa.BigInteger, "Int64": sa.BigInteger, "bool": sa.Boolean}
+
+
+def stage_frame(conn: sa.Connection, frame: pd.DataFrame, key: tuple[str, ...] = ()) -> sa.Table:
+    """Load ``frame`` into a new temporary table in one set-based step, for INSERT…SELECT / UPDATE…FROM.
+
+    PostgreSQL gets ``COPY … FROM STDIN``; SQLite gets the whole frame as one JSON parameter expanded by
+    ``json_each``. No per-row parameter lists either way. Integer columns stay integers, the rest is text.
+    The caller drops the table (:func:`drop_staged`) or lets the session end.
+    """
+    temp = sa.Table(
+        f"tmp_{uuid.uuid4().hex[:12]}", sa.MetaData(),
+        *(sa.Column(c, _TEMP_TYPES.get(str(frame[c].dtype), sa.Text), primary_key=c in key) for c in frame.columns),
+        prefixes=["TEMPORARY"],
+    )
+    temp.create(conn)
+    if frame.empty:
+        return temp
+    if conn.dialect.name == "postgresql":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+        buffer.seek(0)
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {temp.name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        conn.execute(sa.text(f"ANALYZE {temp.name}"))  # row counts for the planner (temp tables have none)
+    else:
+        picks = ", ".join(f"value ->> {i}" for i in range(len(frame.columns)))
+        conn.execute(sa.text(f"INSERT INTO {temp.name} SELECT {picks} FROM json_each(:rows)"),
+                     {"rows": frame.to_json(orient="values", force_ascii=False)})
+    return temp
+
+
+def drop_staged(conn: sa.Connection, temp: sa.Table) -> None:
+    temp.drop(conn)
+
+
+def append_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Append ``frame`` (columns named as the table's) set-based: staged, then one INSERT…SELECT."""
+    if frame.empty:
+        return 0
+    staged = stage_frame(conn, frame)
+    conn.execute(sa.insert(table).from_select(list(frame.columns), sa.select(
+        *(sa.cast(staged.c[c], table.c[c].type) for c in frame.columns))))
+    drop_staged(conn, staged)
+    return len(frame)
+
+
+def init_db(warehouse: sa.Engine) -> None:
+    """Create every warehouse table that does not exist yet (idempotent). The tax exchange is another
+    system: its tables are prepared by the push (:func:`init_exchange`), so a tax outage stops only that."""
     metadata.create_all(warehouse)
+
+
+def init_exchange(exchange: sa.Engine) -> None:
     exchange_metadata.create_all(exchange)
 
 

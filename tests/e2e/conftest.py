@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,14 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 E2E_PEOPLE = "3000"
+# Unattended end-to-end runs approve every batch automatically (recorded as 自动批准); the approval task's
+# human path is exercised in test_approval_dag.py.
+AUTO_APPROVE = {"YIBAO_AUTO_APPROVE_MAX_BILLS": "100000000", "YIBAO_AUTO_APPROVE_MAX_YUAN": "1000000000"}
+
+
+@pytest.fixture
+def auto_approve() -> dict[str, str]:
+    return dict(AUTO_APPROVE)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,8 @@ def standalone(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "YIBAO_"))}
     env.update({key: str(port) for key, port in ports.items()})
     env.update(
-        AIRFLOW_HOME=str(tmp_path / "airflow_home"), YIBAO_HOME=str(tmp_path / "data"), PEOPLE=E2E_PEOPLE
+        AIRFLOW_HOME=str(tmp_path / "airflow_home"), YIBAO_HOME=str(tmp_path / "data"), PEOPLE=E2E_PEOPLE,
+        **AUTO_APPROVE,
     )
     log = tmp_path / "standalone.log"
     with log.open("wb") as out:
@@ -111,3 +121,31 @@ def standalone(tmp_path):
     finally:
         stop(process)
         assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"
+
+
+def _dag_env(airflow_home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a child process that runs DAGs with ``dag.test()`` against ``airflow_home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT / "dags"),
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+def dag_env():
+    return _dag_env
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory):
+    """A migrated Airflow metadata DB shared by one test module's DAG runs."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_dag_env(home), check=True,
+                   capture_output=True, timeout=300)
+    return home

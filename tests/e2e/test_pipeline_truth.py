@@ -6,6 +6,8 @@ Runs on SQLite and PostgreSQL. The county is small but has every defect the gene
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ import sqlalchemy as sa
 
 from yibao import pipeline, policy, storage, synth
 from yibao.masking import mask_id
+from yibao.money import to_fen
 
 # Which rejection codes each injected defect must produce (any of them), or None when it must be accepted.
 EXPECTED_CODES = {
@@ -96,6 +99,15 @@ def test_pipeline_matches_ground_truth(settings, county):
     assert got_bills.notna().all(), "assisted people without a bill"
     assert (got_bills.astype("int64") == want).all()
     assert result["bills"]["new"] == len(bills) and result["tax_push"]["pushed"] == len(bills)
+
+    # The money path's contract: CLI approval recorded as such, fund totals equal to the bills to the fen,
+    # the finance workbook where the summary says, a count per reconciliation kind.
+    assert result["approval"]["status"] == "approved" and "yibao pipeline run" in result["approval"]["decided_by"]
+    assert sum(to_fen(Decimal(v)) for v in result["funds"].values()) == int(bills["subsidy_fen"].sum())
+    assert set(result["funds"]) == set(rules.funds.values())
+    assert Path(result["outputs"]["fund_totals"]).is_file()
+    assert set(result["reconciliation"]) == {"personal_unpaid", "no_payment_after_days", "duplicate_payment",
+                                             "paid_full_despite_subsidy", "amount_differs"}
 
     # A rerun over the same drops changes nothing and sends nothing to tax.
     again = _run(settings, inbox, summary.as_of)

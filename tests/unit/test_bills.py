@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from yibao import bills, storage, tax_exchange
@@ -77,7 +78,8 @@ def _run(conn_engine, frame, run_id):
 
 def test_versions_and_exactly_once_push_on_the_real_databases(db_urls):
     warehouse, exchange = storage.engine(db_urls[0]), storage.engine(db_urls[1])
-    storage.init_db(warehouse, exchange)
+    storage.init_db(warehouse)
+    storage.init_exchange(exchange)
     day1 = decided([(A, "特困人员", 38000, 38000, 0), (B, "低保对象", 30400, 30400, 0)])
     assert _run(warehouse, day1, "r1") == {"new": 2, "amended": 0, "cancelled": 0, "unchanged": 0}
     assert tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)["pushed"] == 2
@@ -102,13 +104,14 @@ def test_versions_and_exactly_once_push_on_the_real_databases(db_urls):
 
 def test_a_crash_between_exchange_commit_and_marking_never_sends_twice(db_urls):
     warehouse, exchange = storage.engine(db_urls[0]), storage.engine(db_urls[1])
-    storage.init_db(warehouse, exchange)
+    storage.init_db(warehouse)
+    storage.init_exchange(exchange)
     _run(warehouse, decided([(A, "特困人员", 38000, 38000, 0)]), "r1")
     tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
     with warehouse.begin() as conn:  # simulate: exchange committed, warehouse never marked
         conn.execute(sa.update(storage.bill_versions).values(pushed_at=None))
     again = tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
-    assert again == {"pushed": 0, "already_present": 1, "pending": 0}
+    assert again == {"pushed": 0, "already_present": 1, "superseded": 0, "pending": 0}
     with exchange.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(storage.tax_bills)).scalar() == 1
 
@@ -118,3 +121,59 @@ def test_paid_first_categories_get_no_assisted_bill():
     frame = decided([(A, "低保对象", 38000, 38000, 0), (B, "重点困境儿童", 38000, 0, 38000)])
     frame["paid_first"] = [False, True]
     assert bills.build_bills(frame, FUNDS, "140823", 2024)["id_number"].tolist() == [A]
+
+
+def _exchange_rows(exchange):
+    with exchange.connect() as conn:
+        return conn.execute(sa.select(storage.tax_bills).order_by(storage.tax_bills.c.bill_no,
+                                                                   storage.tax_bills.c.version)).mappings().all()
+
+
+def _versions(warehouse):
+    with warehouse.connect() as conn:
+        rows = conn.execute(sa.select(storage.bill_versions).order_by(storage.bill_versions.c.version)).mappings().all()
+    return [(r["version"], r["change"], r["pushed_at"] is not None, r["superseded_by"]) for r in rows]
+
+
+def test_a_bill_changed_twice_during_an_outage_reaches_tax_once_superseding_the_skipped_version(db_urls):
+    """Contract (tax_exchange docstring): the latest version is sent with prev_version; skipped versions are
+    recorded as superseded, never as pushed."""
+    warehouse, exchange = storage.engine(db_urls[0]), storage.engine(db_urls[1])
+    storage.init_db(warehouse)
+    storage.init_exchange(exchange)
+    _run(warehouse, decided([(B, "低保对象", 30400, 30400, 0)]), "r1")
+    tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
+    # Two changes while the exchange is down (no push in between): 304 → 342 → 380 yuan.
+    _run(warehouse, decided([(B, "低保对象", 34200, 34200, 0)]), "r2")
+    _run(warehouse, decided([(B, "特困人员", 38000, 38000, 0)]), "r3")
+    done = tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
+    assert done == {"pushed": 1, "already_present": 0, "superseded": 1, "pending": 0}
+    rows = _exchange_rows(exchange)
+    assert [(r["version"], r["change"], r["prev_version"], str(r["subsidy"])) for r in rows] == [
+        (1, "new", 0, "304.00"), (3, "amended", 1, "380.00")]
+    assert _versions(warehouse) == [(1, "new", True, None), (2, "amended", False, 3), (3, "amended", True, None)]
+
+
+def test_a_cancellation_carries_zero_amounts_everywhere(db_urls):
+    warehouse, exchange = storage.engine(db_urls[0]), storage.engine(db_urls[1])
+    storage.init_db(warehouse)
+    storage.init_exchange(exchange)
+    _run(warehouse, decided([(A, "特困人员", 38000, 38000, 0), (B, "低保对象", 30400, 20000, 10400)]), "r1")
+    tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
+    assert _run(warehouse, decided([(A, "特困人员", 38000, 38000, 0)]), "r2")["cancelled"] == 1
+    with warehouse.connect() as conn:
+        bill = conn.execute(sa.select(storage.bills).where(storage.bills.c.status == "cancelled")).mappings().one()
+    assert (bill["subsidy_fen"], bill["personal_fen"], bill["funds"], bill["version"]) == (0, 0, "{}", 2)
+    tax_exchange.push(warehouse, exchange, "wenxi-2024", "140823", 2024, NAMES)
+    cancel = next(r for r in _exchange_rows(exchange) if r["change"] == "cancelled")
+    assert (str(cancel["subsidy"]), str(cancel["personal"]), cancel["funds"], cancel["prev_version"]) == (
+        "0.00", "0.00", "{}", 1)
+
+
+def test_an_unreachable_exchange_is_named_without_its_password():
+    url = "postgresql+psycopg2://tax:s3cret@127.0.0.1:1/qianzhiku"
+    with pytest.raises(tax_exchange.ExchangeUnavailable) as caught:
+        tax_exchange.connect_exchange(url)
+    message = str(caught.value)
+    assert message.startswith("税务前置库无法连接: 127.0.0.1/1/qianzhiku")
+    assert "s3cret" not in message and "\n" not in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 from yibao.cli.args import date_arg
@@ -22,16 +23,23 @@ def _run(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, inbox=Path(args.inbox).resolve())
     summary = pipeline.run(settings, as_of=args.as_of)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    # 3: the day ran but nothing reached the tax exchange; 1: a department feed failed.
+    if summary["tax_push"].get("error"):
+        return 3
     failed = [f for f, r in summary["feeds"].items() if r["status"] == "failed"]
     return 1 if failed else 0
 
 
 def _init(args: argparse.Namespace) -> int:
-    from yibao import pipeline
+    from yibao import pipeline, tax_exchange
 
     settings = Settings.from_env(args.county)
     pipeline.init(settings)
     print(f"已初始化：数据目录 {settings.home}，收件目录 {settings.inbox}")
+    try:
+        tax_exchange.connect_exchange(settings.tax_exchange_url)
+    except tax_exchange.ExchangeUnavailable as exc:  # the warehouse is ready; the push will retry the exchange
+        print(f"警告：{exc}；推送阶段将在下次运行时重试", file=sys.stderr)
     return 0
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from yibao import coverage, policy, refunds, storage
 from yibao.outputs import lists, outbox
 from yibao.outputs.report import Report, write_html_report, write_xlsx_report
+from yibao.run_lock import locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
 from yibao.stages.files import published_feeds, stage_path
@@ -60,6 +61,7 @@ def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
 
 
+@locked_stage
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Statuses and aggregates for ``as_of``; replaces today's snapshot rows and the current town table."""
     rules = policy.load(settings.county)
@@ -158,6 +160,7 @@ def headline_figures(rules: policy.Policy, towns: pd.DataFrame, statuses: dict[s
     }
 
 
+@locked_stage
 def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them."""
     rules = policy.load(settings.county)
