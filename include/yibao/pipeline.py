@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import traceback
 import zoneinfo
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from yibao import coverage as coverage_mod
 from yibao import ids, quality, storage, tax_exchange
 from yibao import policy as policy_mod
 from yibao.identities import build_identities
-from yibao.landing import land
+from yibao.landing import Landing, land
 from yibao.masking import mask_id_series
 from yibao.readers import FeedError, read_feed
 from yibao.settings import Settings
@@ -82,31 +83,65 @@ def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, sta
     storage.insert_frame(conn, table, records)
 
 
+def _record_files(conn: sa.Connection, settings: Settings, run_id: str, feed: str, landing: Landing) -> None:
+    rows = [{"file": f.original, "role": role, "sha256": f.sha256, "size": f.size, "arrived_at": f.arrived}
+            for role, files in (("used", landing.used), ("superseded", landing.superseded)) for f in files]
+    rows += [{"file": r.original, "role": "refused", "reason": r.reason} for r in landing.refused]
+    if rows:
+        conn.execute(sa.insert(storage.feed_files),
+                     [{"sha256": None, "size": None, "arrived_at": None, "reason": None, **r,
+                       "run_id": run_id, "county": settings.county, "feed": feed} for r in rows])
+
+
 def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
     """Land, read, gate, stage and publish one department feed.
 
-    A feed with no drop keeps what it published before. A broken drop raises :class:`FeedError`
-    after recording the failure, so only this feed fails.
+    A feed with no drop keeps what it published before. A broken drop (or a symlink or a path outside
+    the inbox where its drops are) raises :class:`FeedError` after recording the failure, so only this
+    feed fails. Superseded and refused files are listed in the result and in ``feed_files``.
     """
     source = load_sources()[feed]
     policy = policy_mod.load(settings.county)
-    landed = land(settings.inbox, source, settings.landing)
-    result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0}
+    warehouse = storage.engine(settings.warehouse_url)
+    load_row = {"run_id": run_id, "county": settings.county, "feed": feed, "loaded_at": dt.datetime.now(dt.UTC)}
+
+    def fail(message: str) -> FeedError:
+        with warehouse.begin() as conn:
+            conn.execute(sa.insert(storage.feed_loads),
+                         {**load_row, "files": len(landed), "sha256": ",".join(f.sha256 for f in landed),
+                          "rows_read": 0, "rows_rejected": 0, "status": "failed", "error": message})
+        return FeedError(message)
+
+    landed: list = []
+    try:
+        landing = land(settings.inbox, source, settings.landing)
+    except FeedError as exc:
+        raise fail(f"{source.department}{source.title}：{exc}") from None
+    landed = landing.used
+    with warehouse.begin() as conn:
+        _record_files(conn, settings, run_id, feed, landing)
+    result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0,
+              "superseded": [f.original for f in landing.superseded],
+              "refused": [{"file": r.original, "reason": r.reason} for r in landing.refused]}
+    fatal = [f"{r.original}：{r.reason}" for r in landing.refused if r.fatal]
+    if fatal:
+        raise fail(f"{source.department}{source.title}：收件箱中有不安全的文件，本数据源未导入（" + "；".join(fatal) + "）")
     if not landed:
         return {**result, "status": "no_drop"}
-    warehouse = storage.engine(settings.warehouse_url)
-    load_row = {"run_id": run_id, "county": settings.county, "feed": feed, "files": len(landed),
-                "sha256": ",".join(f.sha256 for f in landed), "loaded_at": dt.datetime.now(dt.UTC)}
+    load_row.update(files=len(landed), sha256=",".join(f.sha256 for f in landed))
     try:
         frame = read_feed([(f.path, f.original) for f in landed], source)
-        quality.gate(frame, source)
+        quality.gate(frame[frame["_ragged"] == ""], source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
                        resolve_labels=partial(policy_mod.resolve_labels, policy))
     except FeedError as exc:
-        with warehouse.begin() as conn:
-            conn.execute(sa.insert(storage.feed_loads),
-                         {**load_row, "rows_read": 0, "rows_rejected": 0, "status": "failed", "error": str(exc)})
-        raise
+        raise fail(str(exc)) from None
+    except (ValueError, KeyError, TypeError, IndexError, ArithmeticError, OSError) as exc:  # data, not the run
+        frames = traceback.extract_tb(exc.__traceback__)[-3:]  # where, never the message (it may quote cells)
+        log.error("%s%s：读取或校验时出现未预料的错误 %s，位置 %s", source.department, source.title,
+                  type(exc).__name__, " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)))
+        raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
+                   "请联系数据中心") from None
     storage.publish_parquet(staged.rows, _feed_path(settings, feed))
     storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
@@ -114,8 +149,9 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
         conn.execute(sa.insert(storage.feed_loads),
                      {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok"})
-    log.info("%s%s：文件 %d 个，读取 %d 行，入库 %d 行，退回 %d 行", source.department, source.title,
-             len(landed), len(frame), len(staged.rows), len(staged.rejected))
+    log.info("%s%s：文件 %d 个（另有旧版 %d 个、拒收 %d 个），读取 %d 行，入库 %d 行，退回 %d 行", source.department,
+             source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
+             len(staged.rejected))
     return {**result, "status": "ok"}
 
 

@@ -32,6 +32,8 @@ ROW_REASONS: dict[str, Reason] = {
     "DECEASED": Reason("户籍状态为死亡", "请核实并作退出处理"),
     "MOVED_OUT": Reason("户籍已迁出本县", "请核实并作退出处理"),
     "NAME_MISMATCH": Reason("姓名与户籍登记不一致", "请核实姓名和身份证号码"),
+    "ROW_RAGGED": Reason("该行的列数与表头不一致，无法对应到各列",
+                         "姓名、地址等内容中如有逗号，请给该内容加英文双引号，或改用 Excel 模板后重新报送"),
 }
 
 
@@ -54,6 +56,14 @@ class Problems:
             text = text + "：" + detail
         text = text + "，" + reason.hint
         self._append(mask, code, text)
+
+    def replace(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
+        """Like :meth:`add`, but ``code`` becomes these rows' only problem (others were side effects)."""
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
+        if mask.any():
+            self.codes = self.codes.where(~mask, "")
+            self.texts = self.texts.where(~mask, "")
+            self.add(mask, code, detail)
 
     def add_rendered(self, mask: pd.Series, codes: pd.Series, texts: pd.Series) -> None:
         """Add problems whose codes and messages were already rendered (e.g. by the ID check)."""

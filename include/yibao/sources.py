@@ -19,6 +19,7 @@ from yibao.errors import UserError
 SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
 KINDS = {"register", "residence", "roster", "roster_changes", "payments", "employee_insured", "insured_elsewhere"}
 FORMATS = {"csv", "xlsx"}
+CURRENT_RULES = {"all", "newest_by_name_date", "newest_by_arrival"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Source:
     required: tuple[str, ...]
     statuses: tuple[str, ...] = ()
     citation: str = ""
+    current: str = "all"  # which drops are read: all of them, or only the newest (see yibao.landing)
 
     def header(self, column: str) -> str:
         """The department's official header for a canonical column (the first listed)."""
@@ -74,11 +76,14 @@ def _load_source(path: Path) -> Source:
             required=tuple(raw.get("required", [])),
             statuses=tuple(raw.get("statuses", [])),
             citation=str(raw.get("citation", "")),
+            current=str(raw.get("current", "all")),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
     if src.kind not in KINDS or src.format not in FORMATS:
         raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")
+    if src.current not in CURRENT_RULES:
+        raise UserError(f"数据源配置 {path.name}：current 应为 {sorted(CURRENT_RULES)}")
     missing = [c for c in src.required if c not in cols]
     if missing:
         raise UserError(f"数据源配置 {path.name}：必填列 {missing} 未在 columns 中定义")

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao import ids
+from yibao.masking import quote_cells
 from yibao.reasons import Problems
 from yibao.sources import Source
 
@@ -102,6 +103,10 @@ def stage(
     out["_row"] = frame["_row"].to_numpy()
     out["_src"] = frame.index
     out = _TYPERS[source.kind](frame, out, source, problems, resolve_labels)
+    ragged = frame["_ragged"].astype("str") != "" if "_ragged" in frame else pd.Series(False, index=frame.index)
+    if ragged.any():  # a ragged row's cells are unknown: its only problem is its shape
+        shape = frame["_ragged"].astype("str").str.extract(r"^(\d+)/(\d+)$").fillna("")
+        problems.replace(ragged, "ROW_RAGGED", "本行 " + shape[0] + " 列，表头 " + shape[1] + " 列")
 
     # Rosters hold one row per (person, status); ``_src`` ties each back to the department's row.
     accepted = ~out["_src"].map(problems.rejected).to_numpy()
@@ -123,8 +128,8 @@ def _roster(frame, out, source, problems, resolve_labels):
     status = resolve_labels(exploded)
     unknown = status.isna()
     if unknown.any():
-        bad = exploded[unknown].groupby(level=0).agg("、".join)
-        problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", ("“" + bad + "”").reindex(frame.index, fill_value=""))
+        bad = quote_cells(exploded[unknown]).groupby(level=0).agg("、".join)
+        problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", bad.reindex(frame.index, fill_value=""))
     if source.statuses:
         foreign = status.notna() & ~status.isin(list(source.statuses))
         if foreign.any():
@@ -137,14 +142,14 @@ def _roster(frame, out, source, problems, resolve_labels):
     if "disability_grade" in frame:
         grade_text = frame["disability_grade"].astype("str").str.strip()
         grade = grade_text.map(GRADES).astype("Int64")
-        problems.add((grade_text != "") & grade.isna(), "GRADE_BAD", "“" + grade_text + "”")
+        problems.add((grade_text != "") & grade.isna(), "GRADE_BAD", quote_cells(grade_text))
         rows["disability_grade"] = grade.loc[exploded.index].to_numpy()
     if source.kind == "roster_changes":
         change_text = frame["change_type"].astype("str").str.strip()
         change = change_text.map(CHANGE_TYPES)
-        problems.add(change.isna(), "CHANGE_TYPE_BAD", "“" + change_text + "”")
+        problems.add(change.isna(), "CHANGE_TYPE_BAD", quote_cells(change_text))
         when = parse_dates(frame["change_date"])
-        problems.add(when.isna(), "DATE_BAD", "动态调整时间“" + frame["change_date"].astype("str") + "”")
+        problems.add(when.isna(), "DATE_BAD", "动态调整时间" + quote_cells(frame["change_date"]))
         rows["change"] = change.loc[exploded.index].to_numpy()
         rows["change_date"] = when.loc[exploded.index].to_numpy()
     else:
@@ -174,11 +179,11 @@ def _residence(frame, out, source, problems, resolve_labels):
 
 def _payments(frame, out, source, problems, resolve_labels):
     fen = parse_fen(frame["paid_amount"])
-    problems.add(fen.isna(), "AMOUNT_BAD", "“" + frame["paid_amount"].astype("str") + "”")
+    problems.add(fen.isna(), "AMOUNT_BAD", quote_cells(frame["paid_amount"]))
     year = parse_year(frame["paid_year"])
-    problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", "“" + frame["paid_year"].astype("str") + "”")
+    problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", quote_cells(frame["paid_year"]))
     when = parse_dates(frame["paid_date"])
-    problems.add(when.isna(), "DATE_BAD", "缴费日期“" + frame["paid_date"].astype("str") + "”")
+    problems.add(when.isna(), "DATE_BAD", "缴费日期" + quote_cells(frame["paid_date"]))
     out["paid_fen"] = fen.to_numpy()
     out["paid_year"] = year.to_numpy()
     out["paid_date"] = when.to_numpy()
