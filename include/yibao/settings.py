@@ -38,6 +38,11 @@ class Settings:
         return self.home / "landing" / self.county
 
     @property
+    def outbox(self) -> Path:
+        """What people open (lists, workbooks, reports), one folder per run date."""
+        return self.home / "outbox" / self.county
+
+    @property
     def staging(self) -> Path:
         """Published canonical tables (Parquet), one per feed and per stage."""
         return self.home / "staging" / self.county

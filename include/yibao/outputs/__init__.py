@@ -1,0 +1,1 @@
+"""What people open: lists, workbooks and reports, written through one safe XLSX writer into a dated outbox."""

@@ -1,0 +1,113 @@
+"""The shared XLSX writer, read back the way clerks' tools read it (openpyxl, and calamine like pandas)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from yibao.outputs.xlsx import Sheet, write_xlsx
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": ["张三丰", "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "李&<四>", "\tTab", None],
+            "fen": [38000, 19000, 0, -5, 11400, 7600, 100, None],
+            "count": [1, 2, 3, 4, 5, 6, 7, 8],
+            "rate": [0.5, 0.25, 1.0, 0.0, np.nan, 0.125, 1 / 3, 0.9],
+            "paid": [True, False, True, False, True, False, True, False],
+            "date": pd.to_datetime(["2023-10-01", "2023-12-31", None, "2024-01-02", "2023-09-01", "2023-09-02",
+                                    "2023-09-03", "2023-09-04"]),
+        }
+    ).astype({"fen": "Int64"})
+
+
+def test_values_headers_and_types_read_back(tmp_path, frame):
+    path = write_xlsx(tmp_path / "a.xlsx", [Sheet("名单", frame, {"name": "姓名", "fen": "金额（元）", "count": "人数",
+                                                                   "rate": "比例", "paid": "已缴费", "date": "日期"},
+                                                  money_fen=("fen",), percent=("rate",))])
+    ws = openpyxl.load_workbook(path)["名单"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0] == ["姓名", "金额（元）", "人数", "比例", "已缴费", "日期"]
+    assert rows[1] == ["张三丰", 380, 1, 0.5, "是", "2023-10-01"]
+    assert rows[4][1] == -0.05 and rows[3][1] == 0
+    assert rows[6][0] == "李&<四>"
+    assert rows[5][3] is None, "NaN becomes an empty cell, not a number"
+    assert rows[8][0] is None and rows[8][1] is None
+    assert rows[3][5] is None
+    assert ws["B2"].number_format == "0.00" and ws["D2"].number_format == "0.00%"
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:F9"
+    assert ws.column_dimensions["A"].width >= 8
+
+
+def test_no_cell_is_a_formula_and_risky_text_is_quote_prefixed(tmp_path, frame):
+    path = write_xlsx(tmp_path / "a.xlsx", [Sheet("s", frame[["name"]])])
+    ws = openpyxl.load_workbook(path)["s"]
+    cells = [ws.cell(row=r, column=1) for r in range(2, 9)]
+    assert all(c.data_type == "s" for c in cells), [c.data_type for c in cells]
+    prefixed = {c.value: c.quotePrefix for c in cells}
+    assert prefixed == {"张三丰": False, '=HYPERLINK("http://x")': True, "+1": True, "-2": True, "@SUM(A1)": True,
+                        "李&<四>": False, "\tTab": True}
+    with zipfile.ZipFile(path) as zf:
+        xml = b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    assert b"<f>" not in xml and b"<f " not in xml
+
+
+def test_title_rows_are_merged_above_a_frozen_header(tmp_path):
+    frame = pd.DataFrame({"a": ["1"], "b": ["2"], "c": ["3"]})
+    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("附件2", frame, title=("附件2", "闻喜县特困人员名单"))])
+    ws = openpyxl.load_workbook(path)["附件2"]
+    assert ws["A1"].value == "附件2" and ws["A2"].value == "闻喜县特困人员名单"
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:C1", "A2:C2"}
+    assert [c.value for c in ws[3]] == ["a", "b", "c"] and [c.value for c in ws[4]] == ["1", "2", "3"]
+    assert ws.freeze_panes == "A4"
+    assert ws["A3"].font.b and ws["A1"].font.b
+
+
+def test_many_sheets_names_sanitized_and_calamine_reads_them(tmp_path):
+    sheets = [Sheet("汇总/明细", pd.DataFrame({"x": [1, 2]})), Sheet("汇总/明细", pd.DataFrame({"y": ["a"]})),
+              Sheet("空", pd.DataFrame({"z": pd.Series([], dtype="str")}))]
+    path = write_xlsx(tmp_path / "m.xlsx", sheets)
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.sheet_names == ["汇总_明细", "汇总_明细 (2)", "空"]
+    assert book.get_sheet_by_index(0).to_python() == [["x"], [1.0], [2.0]]
+    assert book.get_sheet_by_index(1).to_python() == [["y"], ["a"]]
+    assert openpyxl.load_workbook(path)["空"].max_row == 1
+
+
+def test_control_characters_are_dropped_not_fatal(tmp_path):
+    frame = pd.DataFrame({"name": ["a\x00b\x1fc", "ok\ufffe"]})
+    ws = openpyxl.load_workbook(write_xlsx(tmp_path / "c.xlsx", [Sheet("s", frame)]))["s"]
+    assert [ws["A2"].value, ws["A3"].value] == ["abc", "ok"]
+
+
+def test_written_atomically_and_large_sheets_span_chunks(tmp_path, monkeypatch):
+    import yibao.outputs.xlsx as writer
+
+    monkeypatch.setattr(writer, "ROWS_PER_CHUNK", 7)
+    frame = pd.DataFrame({"n": np.arange(50), "s": [f"村{i}" for i in range(50)]})
+    path = write_xlsx(tmp_path / "big.xlsx", [Sheet("s", frame)])
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert rows[1:] == [[float(i), f"村{i}"] for i in range(50)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.xlsx"]
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path):
+    path = write_xlsx(tmp_path / "keep.xlsx", [Sheet("s", pd.DataFrame({"a": ["old"]}))])
+
+    class Broken(pd.DataFrame):
+        @property
+        def columns(self):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_xlsx(path, [Sheet("s", Broken({"a": ["new"]}))])
+    assert openpyxl.load_workbook(path)["s"]["A2"].value == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
