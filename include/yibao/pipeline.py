@@ -24,6 +24,7 @@ from yibao import policy as policy_mod
 from yibao.identities import build_identities
 from yibao.landing import Landing, land
 from yibao.masking import mask_id_series
+from yibao.outputs import feedback
 from yibao.readers import FeedError, read_feed
 from yibao.settings import Settings
 from yibao.sources import load_sources
@@ -131,6 +132,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
     load_row.update(files=len(landed), sha256=",".join(f.sha256 for f in landed))
     try:
         frame = read_feed([(f.path, f.original) for f in landed], source)
+        feedback.keep_received(settings, source, frame)
         quality.gate(frame[frame["_ragged"] == ""], source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
                        resolve_labels=partial(policy_mod.resolve_labels, policy))
@@ -225,6 +227,14 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     }
 
 
+def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
+    """One feedback workbook per department with rejected rows, into the dated outbox."""
+    policy = policy_mod.load(settings.county)
+    written = feedback.write_feedback(settings, as_of=as_of, county_name=policy.jurisdiction.name)
+    log.info("部门反馈 %d 个工作簿，共 %d 行", written["workbooks"], written["rows"])
+    return written
+
+
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
@@ -308,6 +318,7 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
     stages = {}
     for name, fn in (
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
+        ("feedback", partial(write_feedback, settings, as_of=as_of)),
         ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
         ("bills", partial(make_bills, settings, run_id=run_id)),
         ("tax_push", partial(push_to_tax, settings)),
@@ -325,5 +336,6 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         "tax_push": stages["tax_push"],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
         "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
+        "outputs": {"feedback": stages["feedback"]["folder"]},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

@@ -146,6 +146,21 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     return raw.reset_index(drop=True)
 
 
+def frame_columns(source: Source, header: list[str]) -> list[str]:
+    """The frame column holding each header position: canonical when the feed uses it, else ``_x:<header>``.
+
+    >>> from yibao.sources import load_sources
+    >>> frame_columns(load_sources()["tuiyi"], ["乡镇", "姓名", "备注", "姓名"])
+    ['town', 'name', '_x:备注', '_x:姓名']
+    """
+    mapping = source.header_map(header)
+    out: list[str] = []
+    for head in header:
+        column = mapping.get(head)
+        out.append(column if column is not None and column not in out else f"_x:{head}")
+    return out
+
+
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
     """Read one drop into canonical columns plus ``_file`` (the department's file name) and ``_row``.
 
@@ -159,15 +174,10 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     if raw.empty:
         raise FeedError(f"{where} 没有数据行")
     header = [str(c) for c in raw.columns if not str(c).startswith("_")]
-    mapping = source.header_map(header)
     columns: dict[str, pd.Series] = {}
-    for position, head in enumerate(header):
+    for position, column in enumerate(frame_columns(source, header)):
         values = raw.iloc[:, position].fillna("").astype("str")
-        column = mapping.get(head)
-        if column is not None and column not in columns:
-            columns[column] = values.str.strip()
-        else:
-            columns[f"_x:{head}"] = values
+        columns[column] = values if column.startswith("_x:") else values.str.strip()
     for column in source.columns:
         columns.setdefault(column, pd.Series("", index=raw.index, dtype="str"))
     frame = pd.DataFrame(columns).reset_index(drop=True)

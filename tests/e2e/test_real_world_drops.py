@@ -12,7 +12,9 @@ import logging
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -138,6 +140,13 @@ def test_each_bad_input_fails_only_its_own_feed_and_leaks_nothing(settings, coun
         assert "CHANGE_TYPE_BAD" in codes[("minzheng_tiaozheng", row)]
     assert set(loads.loc[loads["status"] == "failed", "feed"]) == set(failed)
     assert (files.loc[files["role"] == "refused", "file"].str.contains(link_name)).any()
+
+    # 卫健 gets its ragged row back in its feedback workbook, raw text included, beside its other rows.
+    book = openpyxl.load_workbook(Path(result["outputs"]["feedback"]) / f"卫健局_数据反馈_{summary.as_of}.xlsx")
+    sheet = list(book.worksheets[1].iter_rows(values_only=True))
+    raw_at = sheet[0].index("原始内容（列数不符的行）")
+    (ragged,) = [r for r in sheet[1:] if r[-1] == ragged_at]
+    assert ragged[-4] == "ROW_RAGGED" and ragged[raw_at].count(",") == 5
 
     # No full ID number or name anywhere a person or a log reader sees it.
     truth = pd.read_parquet(source / "_truth" / "persons.parquet")
