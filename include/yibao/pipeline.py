@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from yibao import adjustments, ids, quality, storage, tax_exchange
 from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
-from yibao import ids, quality, storage, tax_exchange
 from yibao import policy as policy_mod
+from yibao.errors import UserError
 from yibao.identities import build_identities
 from yibao.landing import Landing, land
 from yibao.masking import mask_id_series
@@ -135,7 +136,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         feedback.keep_received(settings, source, frame)
         quality.gate(frame[frame["_ragged"] == ""], source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
-                       resolve_labels=partial(policy_mod.resolve_labels, policy))
+                       resolve_labels=partial(policy_mod.resolve_labels, policy),
+                       campaign_start=policy.collection_window[0])
     except FeedError as exc:
         raise fail(str(exc)) from None
     except (ValueError, KeyError, TypeError, IndexError, ArithmeticError, OSError) as exc:  # data, not the run
@@ -225,6 +227,19 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
         "crosscheck_rejected": len(found.rejected),
         "id_suggestions": len(suggestions),
     }
+
+
+def explain_membership(settings: Settings, id_number: str, on: dt.date) -> pd.DataFrame:
+    """Which file, row and date made a person a member of each status on ``on`` (or not), from the
+    last published rosters and adjustment lists."""
+    checked = ids.check(pd.Series([id_number], dtype="str"), as_of=on)
+    if not bool(checked["valid"].iloc[0]):
+        raise UserError("身份证号码无效，请核对后重试")
+    staged, kinds = _published_feeds(settings, {"roster", "roster_changes"})
+    parts = {kind: [f for feed, f in staged.items() if kinds[feed] == kind and len(f)]
+             for kind in ("roster", "roster_changes")}
+    roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
+    return adjustments.explain(roster, changes, int(checked["key"].iloc[0]), on)
 
 
 def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:

@@ -80,8 +80,13 @@ def stage(
     as_of: dt.date,
     home_region: str | None,
     resolve_labels: Callable[[pd.Series], pd.Series],
+    campaign_start: dt.date | None = None,
 ) -> Staged:
-    """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`)."""
+    """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`).
+
+    ``campaign_start`` is the first day of this year's collection campaign: a 退出 dated before it
+    belongs to an earlier year's lists and is sent back rather than applied.
+    """
     frame = frame.reset_index(drop=True)
     problems = Problems(frame.index)
     checked = _check_ids(frame, problems, as_of, home_region)
@@ -102,7 +107,7 @@ def stage(
     out["_file"] = frame["_file"].to_numpy()
     out["_row"] = frame["_row"].to_numpy()
     out["_src"] = frame.index
-    out = _TYPERS[source.kind](frame, out, source, problems, resolve_labels)
+    out = _TYPERS[source.kind](frame, out, source, problems, resolve_labels, campaign_start)
     ragged = frame["_ragged"].astype("str") != "" if "_ragged" in frame else pd.Series(False, index=frame.index)
     if ragged.any():  # a ragged row's cells are unknown: its only problem is its shape
         shape = frame["_ragged"].astype("str").str.extract(r"^(\d+)/(\d+)$").fillna("")
@@ -119,7 +124,7 @@ def stage(
     return Staged(keep, rejected.reset_index(drop=True))
 
 
-def _roster(frame, out, source, problems, resolve_labels):
+def _roster(frame, out, source, problems, resolve_labels, campaign_start):
     """One row per (person, status); unknown labels and duplicates are quarantined."""
     labels = frame["category"].astype("str").str.strip()
     problems.add(labels == "", "LABEL_EMPTY")
@@ -148,8 +153,15 @@ def _roster(frame, out, source, problems, resolve_labels):
         change_text = frame["change_type"].astype("str").str.strip()
         change = change_text.map(CHANGE_TYPES)
         problems.add(change.isna(), "CHANGE_TYPE_BAD", quote_cells(change_text))
-        when = parse_dates(frame["change_date"])
-        problems.add(when.isna(), "DATE_BAD", "动态调整时间" + quote_cells(frame["change_date"]))
+        written = frame["change_date"].astype("str").str.strip()
+        when = parse_dates(written)
+        problems.add(written == "", "DATE_MISSING")
+        problems.add(when.isna() & (written != ""), "DATE_BAD", "动态调整时间" + quote_cells(written))
+        if campaign_start is not None:
+            early = (change == "exit") & (when < pd.Timestamp(campaign_start))
+            problems.add(early, "EXIT_BEFORE_CAMPAIGN",
+                         "退出时间 " + when.dt.strftime("%Y-%m-%d").fillna("") + "，本年度征缴自 "
+                         + campaign_start.isoformat() + " 开始")
         rows["change"] = change.loc[exploded.index].to_numpy()
         rows["change_date"] = when.loc[exploded.index].to_numpy()
     else:
@@ -159,7 +171,7 @@ def _roster(frame, out, source, problems, resolve_labels):
     return rows.reset_index(drop=True)
 
 
-def _register(frame, out, source, problems, resolve_labels):
+def _register(frame, out, source, problems, resolve_labels, campaign_start):
     out["household_id"] = frame["household_id"].astype("str")
     out["relation"] = frame["relation"].astype("str")
     status = frame["register_status"].astype("str").str.strip()
@@ -170,14 +182,14 @@ def _register(frame, out, source, problems, resolve_labels):
     return out
 
 
-def _residence(frame, out, source, problems, resolve_labels):
+def _residence(frame, out, source, problems, resolve_labels, campaign_start):
     until = parse_dates(frame["permit_valid_until"])
     out["permit_valid_until"] = until.to_numpy()
     problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
     return out
 
 
-def _payments(frame, out, source, problems, resolve_labels):
+def _payments(frame, out, source, problems, resolve_labels, campaign_start):
     fen = parse_fen(frame["paid_amount"])
     problems.add(fen.isna(), "AMOUNT_BAD", quote_cells(frame["paid_amount"]))
     year = parse_year(frame["paid_year"])
@@ -191,7 +203,7 @@ def _payments(frame, out, source, problems, resolve_labels):
     return out
 
 
-def _insured(frame, out, source, problems, resolve_labels):
+def _insured(frame, out, source, problems, resolve_labels, campaign_start):
     problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
     return out
 

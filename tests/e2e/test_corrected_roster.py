@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
 from yibao import pipeline, storage, synth
+from yibao.cli import main as cli_main
+from yibao.masking import mask_id
 from yibao.synth import writers
 
 FEED = "minzheng_zongmingdan"
@@ -36,7 +38,8 @@ def _write_without(old, new, rows: set[int], as_of) -> int:
     return len(body)
 
 
-def test_the_corrected_roster_replaces_the_old_one_and_cancels_removed_people(settings, county, tmp_path):
+def test_the_corrected_roster_replaces_the_old_one_and_cancels_removed_people(settings, county, tmp_path,
+                                                                             monkeypatch, capsys):
     source, summary = county
     inbox = tmp_path / "inbox"
     shutil.copytree(source, inbox, ignore=shutil.ignore_patterns("_truth"))
@@ -78,3 +81,16 @@ def test_the_corrected_roster_replaces_the_old_one_and_cancels_removed_people(se
     assert dict(zip(files["file"], files["role"], strict=True)) == {
         f"民政/{old.name}": "superseded", f"民政/{corrected.name}": "used"}
     assert (settings.landing / FEED / f"{files.set_index('role').loc['superseded', 'sha256']}.xlsx").exists()
+
+    # Why someone still holds their status: the corrected file and its row (CLI output masks the ID).
+    staged_now = pd.read_parquet(settings.staging / "feeds" / f"{FEED}.parquet")
+    person = staged_now[staged_now["key"].isin(only_here[only_here].index)].iloc[0]
+    why = pipeline.explain_membership(settings, person["id_number"], summary.as_of).iloc[0]
+    assert (why["member"], why["decided_by"], why["file"], why["row"]) == (
+        True, "roster", f"民政/{corrected.name}", person["_row"])
+    monkeypatch.setenv("YIBAO_HOME", str(settings.home))
+    assert cli_main(["pipeline", "explain", "--county", "wenxi-2024", "--id", person["id_number"],
+                     "--on", summary.as_of.isoformat()]) == 0
+    printed = capsys.readouterr().out
+    assert mask_id(person["id_number"]) in printed and person["id_number"] not in printed
+    assert f"{corrected.name} 第{person['_row']}行（总名单）" in printed
