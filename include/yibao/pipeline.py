@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from yibao import adjustments, ids, quality, storage, tax_exchange
+from yibao import adjustments, freshness, ids, quality, storage, tax_exchange
 from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
 from yibao import policy as policy_mod
@@ -147,6 +147,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
         raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
                    "请联系数据中心") from None
     storage.publish_parquet(staged.rows, _feed_path(settings, feed))
+    freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
+                                  [f.original for f in landed], run_id)
     storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
@@ -157,6 +159,14 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
              source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
              len(staged.rejected))
     return {**result, "status": "ok"}
+
+
+def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None) -> dict:
+    """Is the snapshot downstream uses for this feed from the current period of its ``due`` schedule?"""
+    source = load_sources()[feed]
+    arrived = freshness.snapshot_arrived(_feed_path(settings, feed))
+    return freshness.assess(f"{source.department}{source.title}", source.due, arrived,
+                            now or dt.datetime.now(dt.UTC))
 
 
 def _published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -329,6 +339,7 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
             feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
         except FeedError as exc:
             feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
+        feeds[feed]["freshness"] = feed_freshness(settings, feed)
         timings[f"ingest:{feed}"] = time.perf_counter() - t0
     stages = {}
     for name, fn in (
@@ -352,5 +363,6 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
         "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
         "outputs": {"feedback": stages["feedback"]["folder"]},
+        "stale_feeds": sorted(f for f, r in feeds.items() if r["freshness"]["state"] in ("late", "missing")),
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from yibao.errors import UserError
+from yibao.freshness import Due, parse_due
 
 SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
 KINDS = {"register", "residence", "roster", "roster_changes", "payments", "employee_insured", "insured_elsewhere"}
@@ -36,6 +37,7 @@ class Source:
     statuses: tuple[str, ...] = ()
     citation: str = ""
     current: str = "all"  # which drops are read: all of them, or only the newest (see yibao.landing)
+    due: Due | None = None  # when the drop is expected (see yibao.freshness)
 
     def header(self, column: str) -> str:
         """The department's official header for a canonical column (the first listed)."""
@@ -77,8 +79,9 @@ def _load_source(path: Path) -> Source:
             statuses=tuple(raw.get("statuses", [])),
             citation=str(raw.get("citation", "")),
             current=str(raw.get("current", "all")),
+            due=parse_due(raw.get("due")),
         )
-    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as exc:
         raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
     if src.kind not in KINDS or src.format not in FORMATS:
         raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")

@@ -3,11 +3,13 @@ with its own AIRFLOW_HOME and YIBAO_HOME under the test's tmp dir, and stopped a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,3 +113,31 @@ def standalone(tmp_path):
     finally:
         stop(process)
         assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"
+
+
+def _airflow_env(airflow_home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT / "dags"),
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory):
+    """A migrated Airflow metadata DB for ``dag.test()`` runs in child processes (one per xdist worker)."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_airflow_env(home),
+                   check=True, capture_output=True, timeout=300)
+    return home
+
+
+@pytest.fixture
+def airflow_env(airflow_home):
+    """``airflow_env(**extra)``: the environment of a child process that runs DAGs against ``airflow_home``."""
+    return functools.partial(_airflow_env, airflow_home)

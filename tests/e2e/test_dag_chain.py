@@ -7,7 +7,6 @@ Each chain runs in a subprocess with its own AIRFLOW_HOME, the way a worker woul
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,32 +33,10 @@ print("STATES=" + json.dumps(states))
 """
 
 
-@pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow_home")
-    env = _env(home)
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, check=True,
-                   capture_output=True, timeout=300)
-    return home
-
-
-def _env(airflow_home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        AIRFLOW_HOME=str(airflow_home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT / "dags"),
-        AIRFLOW__CORE__UNIT_TEST_MODE="False",
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-        **extra,
-    )
-    return env
-
-
-def test_dag_chain_on_generated_county(airflow_home, db_urls, tmp_path):
+def test_dag_chain_on_generated_county(airflow_home, airflow_env, db_urls, tmp_path):
     home = tmp_path / "data"
     summary = synth.generate("wenxi-2024", 3000, 5, home / "inbox" / "wenxi-2024")
-    env = _env(airflow_home, YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
+    env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
                YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1])
     done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), *CHAIN], env=env, check=False,
                           capture_output=True, text=True, timeout=600)
