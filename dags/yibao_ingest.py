@@ -12,6 +12,8 @@ against its due schedule: an overdue drop is a red task with a clear message. `p
 - **A feed task is red**: open its log — the error names the file and the problem (编码、缺列、质量检查).
   Ask the department to correct and resend, then *Clear* that mapped task. Other feeds are unaffected and
   downstream DAGs keep using this feed's last good data.
+- **A 前置库 feed is red** (`format: sql` in its config): the message names the connection id; add or
+  fix that Airflow connection (Admin → Connections), then clear the task.
 - **A `check_due` task is red**: that department's drop is overdue (its feed config's `due`, e.g. 每月 5 日
   17:00 前). The message says since when, and how old the data is that downstream keeps using. Ask the
   department for its drop; once it is in the inbox, clear `ingest` and `check_due` for that feed.
@@ -76,6 +78,7 @@ def yibao_ingest():
             return pipeline.ingest_feed(
                 ds.run_settings(params), feed,
                 as_of=ds.run_as_of(params, context["dag_run"].run_after), run_id=context["run_id"],
+                db_url=ds.connection_uri(feed),
             )
         except FeedError as exc:
             raise AirflowFailException(str(exc)) from None

@@ -7,6 +7,7 @@ arguments ``yibao pipeline run`` uses.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
@@ -42,3 +43,17 @@ def run_as_of(params: Mapping[str, Any], run_after: dt.datetime | None) -> dt.da
         return dt.date.fromisoformat(str(params["as_of"]))
     moment = run_after or dt.datetime.now(dt.UTC)
     return moment.astimezone(zoneinfo.ZoneInfo(TIMEZONE)).date()
+
+
+def connection_uri(feed: str) -> str | None:
+    """For a feed pulled from a department's 前置库: the URI of its Airflow connection (None for files,
+    or when ``YIBAO_CONN_<ID>`` already names it). Call inside a task only."""
+    from yibao import db_pull
+    from yibao.sources import load_sources
+
+    source = load_sources()[feed]
+    if source.format != "sql" or os.environ.get(db_pull.env_name(source.connection)):
+        return None
+    from airflow.sdk import Connection
+
+    return Connection.get(source.connection).get_uri()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from yibao import adjustments, freshness, ids, quality, storage, tax_exchange
+from yibao import adjustments, db_pull, freshness, ids, quality, storage, tax_exchange
 from yibao import bills as bills_mod
 from yibao import coverage as coverage_mod
 from yibao import policy as policy_mod
@@ -95,12 +95,14 @@ def _record_files(conn: sa.Connection, settings: Settings, run_id: str, feed: st
                        "run_id": run_id, "county": settings.county, "feed": feed} for r in rows])
 
 
-def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
+def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, db_url: str | None = None) -> dict:
     """Land, read, gate, stage and publish one department feed.
 
     A feed with no drop keeps what it published before. A broken drop (or a symlink or a path outside
     the inbox where its drops are) raises :class:`FeedError` after recording the failure, so only this
-    feed fails. Superseded and refused files are listed in the result and in ``feed_files``.
+    feed fails. Superseded and refused files are listed in the result and in ``feed_files``. A feed of
+    format ``sql`` is pulled from ``db_url`` (the DAG passes its Airflow connection; the CLI leaves it to
+    ``YIBAO_CONN_<ID>``) into a landed snapshot and then read like a file.
     """
     source = load_sources()[feed]
     policy = policy_mod.load(settings.county)
@@ -116,7 +118,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -
 
     landed: list = []
     try:
-        landing = land(settings.inbox, source, settings.landing)
+        landing = (db_pull.pull(source, db_url, settings.landing) if source.format == "sql"
+                   else land(settings.inbox, source, settings.landing))
     except FeedError as exc:
         raise fail(f"{source.department}{source.title}：{exc}") from None
     landed = landing.used
