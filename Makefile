@@ -15,8 +15,9 @@ $(VENV_STAMP): requirements.lock pyproject.toml scripts/bootstrap_venv.sh
 run: $(VENV_STAMP)
 	scripts/run_standalone.sh
 
-## The whole suite: unit, DAG integrity, compose, end-to-end standalone; SQLite and PostgreSQL.
+## The whole suite: unit, DAG integrity, compose, end-to-end standalone, browser; SQLite and PostgreSQL.
 test: $(VENV_STAMP)
+	scripts/ensure_browser.sh
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 ## Benchmarks on generated counties; each script writes bench/results/<topic>.json.

@@ -70,6 +70,7 @@ def main() -> None:
             bills = timed("bills", lambda: pipeline.make_bills(settings, run_id=run_id))
             timed("tax_push", lambda: pipeline.push_to_tax(settings))
             coverage = timed("coverage", lambda: pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id))
+            timed("outputs", lambda: pipeline.write_outputs(settings, as_of=as_of, run_id=run_id))
         with peak_rss() as rerun:
             for feed in load_sources():
                 pipeline.ingest_feed(settings, feed, as_of=as_of, run_id="bench2")

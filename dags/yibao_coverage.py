@@ -1,15 +1,24 @@
 """
-### 参保进度 · Coverage by town
+### 参保进度、名单与日报 · Coverage, lists and the daily report
 
-Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by hand. Should-insure people
-(户籍 and valid 居住证, alive, not moved out, not in 职工医保 or insured elsewhere) against the tax side's
-payment records for the campaign year, per town and against each town's task target (闻喜 附件1).
-Replaces the `coverage_by_town` table and publishes `yibao_coverage`.
+Runs after each push to the tax exchange (asset `yibao_tax_exchange`), or by hand.
+1. `compute_coverage` — every person's status for the campaign year as of the run date (按期缴费、逾期缴费、
+   资助对象个人部分已缴/未缴、未缴费、不计入：死亡/迁出/职工医保/异地参保), the gaps by town, village and household,
+   assisted groups apart (target 100%), refund candidates and late payers' benefit start dates. Keeps one
+   snapshot of the aggregates per run date (`coverage_daily`, `status_daily`) for the trend. Publishes
+   `yibao_coverage`; the asset event's extra carries the headline figures.
+2. `write_outputs` — the day's outbox `$YIBAO_HOME/outbox/<county>/<as_of>/`: 参保缴费日报 (XLSX + HTML with
+   charts), 催缴名单 (one workbook per town, only its people), 公示名单 (one masked workbook per village),
+   退费候选名单 and 逾期缴费名单. Rerunning a day replaces that day's outputs. Publishes `yibao_reports`.
 
 #### Triage · 值班处理
 - **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
-- **A town is missing**: its name in 公安户籍 differs from the rules file's town list; it appears at the
-  end of the table under its own name.
+- **A town is missing or shows no target**: its name in 公安户籍 differs from the rules file's town list;
+  it appears at the end of the tables under its own name.
+- **A past day's figures must be corrected**: trigger with `as_of=YYYY-MM-DD`; only that day's snapshot and
+  outbox folder are replaced, the other days stay as they were.
+- **A town says its list holds someone who paid**: the payment reached the tax side after the run; the next
+  daily run removes them. Lists never hold other towns' people.
 """
 
 from __future__ import annotations
@@ -19,6 +28,12 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from yibao import dag_support as ds
 
 
+def _args() -> tuple:
+    context = get_current_context()
+    params = context["params"]
+    return ds.run_settings(params), ds.run_as_of(params, context["dag_run"].run_after), context["run_id"]
+
+
 @dag(
     dag_id="yibao_coverage",
     schedule=[Asset(ds.TAX_EXCHANGE)],
@@ -26,7 +41,7 @@ from yibao import dag_support as ds
     catchup=False,
     max_active_runs=1,
     default_args=ds.DEFAULT_ARGS,
-    tags=[*ds.TAGS, "coverage"],
+    tags=[*ds.TAGS, "coverage", "reports"],
     doc_md=__doc__,
     params={
         "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
@@ -36,16 +51,28 @@ from yibao import dag_support as ds
 def yibao_coverage():
     @task(outlets=[Asset(ds.COVERAGE)])
     def compute_coverage() -> dict:
+        """Statuses, gaps and today's snapshot; the asset event carries the headline figures."""
         from yibao import pipeline
 
-        context = get_current_context()
-        params = context["params"]
-        return pipeline.compute_coverage(
-            ds.run_settings(params), as_of=ds.run_as_of(params, context["dag_run"].run_after),
-            run_id=context["run_id"],
-        )
+        settings, as_of, run_id = _args()
+        result = pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id)
+        get_current_context()["outlet_events"][Asset(ds.COVERAGE)].extra = ds.headline(settings.county, as_of, result)
+        return result
 
-    compute_coverage()
+    @task(outlets=[Asset(ds.REPORTS)])
+    def write_outputs() -> dict:
+        """The day's report and lists in the outbox; XCom and the asset event carry paths and counts only."""
+        from yibao import pipeline
+
+        settings, as_of, run_id = _args()
+        result = pipeline.write_outputs(settings, as_of=as_of, run_id=run_id)
+        get_current_context()["outlet_events"][Asset(ds.REPORTS)].extra = {
+            "county": settings.county, "as_of": as_of.isoformat(), "outbox": result["outbox"],
+            "reminder_files": result["reminder_files"], "notice_files": result["notice_files"],
+        }
+        return result
+
+    compute_coverage() >> write_outputs()
 
 
 yibao_coverage()

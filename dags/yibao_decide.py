@@ -14,7 +14,7 @@ Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or
 #### Triage · 值班处理
 - **`decide_subsidies` fails on a rules error**: the message names the rules file and field; fix the YAML
   (`yibao policy check FILE`) and clear the task.
-- **A department asks for its feedback again**: clear `write_feedback`; the day's folder is replaced whole.
+- **A department asks for its feedback again**: clear `write_feedback`; the day's 部门反馈 folder is replaced whole.
 - **Unexpectedly many amended/cancelled bills**: a department probably sent a partial roster; check
   `yibao_ingest`'s counts for the day before approving the push.
 """

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -66,3 +69,28 @@ def _isolated_env(monkeypatch, tmp_path):
     for var in ("YIBAO_WAREHOUSE_URL", "YIBAO_TAX_EXCHANGE_URL", "YIBAO_COUNTY"):
         monkeypatch.delenv(var, raising=False)
 
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync", "--hide-scrollbars"]
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Render a page in Debian's headless Chromium: ``chromium(url, screenshot=None) -> DOM text``.
+
+    The README's test command installs Chromium; a missing browser fails the test (it is not skipped).
+    """
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.fail("Chromium is not installed: run `make test`, which installs it (scripts/ensure_browser.sh)")
+
+    def render(url: str, screenshot: Path | None = None, size: str = "1280,2000") -> str:
+        profile = tmp_path / f"chromium-profile-{uuid.uuid4().hex[:6]}"
+        args = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={size}"]
+        if screenshot is not None:
+            subprocess.run([*args, f"--screenshot={screenshot}", url], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*args, "--dump-dom", url], check=True, capture_output=True, text=True, timeout=120)
+        return done.stdout
+
+    return render

@@ -30,6 +30,8 @@ STAGING = "yibao_staging"
 BILLS = "yibao_bills"
 TAX_EXCHANGE = "yibao_tax_exchange"
 COVERAGE = "yibao_coverage"
+REPORTS = "yibao_reports"
+HEADLINE = ("should_insure", "paid", "gap", "rate", "late", "assisted_should", "assisted_paid", "days_left")
 
 
 def run_settings(params: Mapping[str, Any]) -> Settings:
@@ -43,6 +45,16 @@ def run_as_of(params: Mapping[str, Any], run_after: dt.datetime | None) -> dt.da
         return dt.date.fromisoformat(str(params["as_of"]))
     moment = run_after or dt.datetime.now(dt.UTC)
     return moment.astimezone(zoneinfo.ZoneInfo(TIMEZONE)).date()
+
+
+def headline(county: str, as_of: dt.date, coverage: Mapping[str, Any]) -> dict[str, Any]:
+    """The coverage figures an asset event shows in the UI: counts and rates only, no personal data.
+
+    >>> headline("wenxi-2024", dt.date(2023, 12, 20), {"should_insure": 10, "paid": 9, "gap": 1, "rate": 0.9,
+    ...                                                  "by_status": {"paid": 9}})["rate"]
+    0.9
+    """
+    return {"county": county, "as_of": as_of.isoformat(), **{k: coverage[k] for k in HEADLINE if k in coverage}}
 
 
 def connection_uri(feed: str) -> str | None:

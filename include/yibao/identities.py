@@ -16,6 +16,7 @@ from yibao.adjustments import apply_changes
 from yibao.reasons import Problems
 
 PERSON_COLUMNS = ["key", "id_number", "name", "sex", "birth_date", "town", "village", "household_id"]
+CONTACT_COLUMNS = ["relation", "phone", "address"]  # carried to the towns' reminder lists when the register has them
 
 
 @dataclass
@@ -35,7 +36,8 @@ def build_persons(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_of:
     register = _of_kind(staged, kinds, "register")
     if register.empty:
         raise ValueError("没有可用的公安户籍数据，无法确定应参保人群")
-    persons = register[PERSON_COLUMNS + ["deceased", "moved_out", "status_date"]].copy()
+    optional = [c for c in CONTACT_COLUMNS if c in register]
+    persons = register[PERSON_COLUMNS + optional + ["deceased", "moved_out", "status_date"]].copy()
     persons["in_register"] = True
     persons["residence_permit"] = False
     permits = _of_kind(staged, kinds, "residence")

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from yibao import adjustments, db_pull, freshness, ids, quality, storage, tax_exchange
 from yibao import bills as bills_mod
-from yibao import coverage as coverage_mod
 from yibao import policy as policy_mod
 from yibao.errors import UserError
 from yibao.identities import build_identities
@@ -29,6 +28,11 @@ from yibao.outputs import feedback
 from yibao.readers import FeedError, read_feed
 from yibao.settings import Settings
 from yibao.sources import load_sources
+from yibao.stages.coverage import compute_coverage, write_outputs
+from yibao.stages.files import feed_path as _feed_path
+from yibao.stages.files import published_feeds as _published_feeds
+from yibao.stages.files import rejections_path as _rejections_path
+from yibao.stages.files import stage_path as _stage_path
 from yibao.staging import stage
 
 log = logging.getLogger(__name__)
@@ -39,18 +43,6 @@ IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee
 def today() -> dt.date:
     """The campaign runs on Beijing time whatever the server's clock says."""
     return dt.datetime.now(SHANGHAI).date()
-
-
-def _feed_path(settings: Settings, feed: str) -> Path:
-    return settings.staging / "feeds" / f"{feed}.parquet"
-
-
-def _rejections_path(settings: Settings, name: str) -> Path:
-    return settings.staging / "rejections" / f"{name}.parquet"
-
-
-def _stage_path(settings: Settings, name: str) -> Path:
-    return settings.staging / f"{name}.parquet"
 
 
 def init(settings: Settings) -> None:
@@ -170,13 +162,6 @@ def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None
     arrived = freshness.snapshot_arrived(_feed_path(settings, feed))
     return freshness.assess(f"{source.department}{source.title}", source.due, arrived,
                             now or dt.datetime.now(dt.UTC))
-
-
-def _published_feeds(settings: Settings, kinds: set[str] | None = None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The last good staged table of every feed (optionally only of some kinds), and each feed's kind."""
-    sources = {f: s for f, s in load_sources().items() if kinds is None or s.kind in kinds}
-    staged = {feed: pd.read_parquet(_feed_path(settings, feed)) for feed in sources if _feed_path(settings, feed).exists()}
-    return staged, {feed: sources[feed].kind for feed in staged}
 
 
 def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: pd.DataFrame,
@@ -311,23 +296,6 @@ def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
     )
 
 
-def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
-    """Coverage by town from the persons and the tax side's payment records; replaces the town table."""
-    policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(_stage_path(settings, "persons"), columns=["key", "town", "should_insure"])
-    staged, _ = _published_feeds(settings, {"payments"})
-    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
-    paid = coverage_mod.paid_keys(payments, policy.year, as_of)
-    report = coverage_mod.coverage_by_town(persons, paid, policy.jurisdiction)
-    table = storage.coverage_by_town
-    with storage.engine(settings.warehouse_url).begin() as conn:
-        conn.execute(sa.delete(table).where(table.c.county == settings.county))
-        storage.insert_frame(conn, table, report.assign(county=settings.county, as_of=as_of, run_id=run_id))
-    storage.publish_parquet(report, _stage_path(settings, "coverage"))
-    totals = report[["should_insure", "paid", "gap"]].sum()
-    return {k: int(v) for k, v in totals.items()} | {"towns": len(report)}
-
-
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
     """Every stage in one process, in DAG order; a failing feed is reported and the others go on."""
     as_of = as_of or today()
@@ -352,6 +320,7 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         ("bills", partial(make_bills, settings, run_id=run_id)),
         ("tax_push", partial(push_to_tax, settings)),
         ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
+        ("outputs", partial(write_outputs, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
         stages[name] = fn()
@@ -363,9 +332,10 @@ def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None 
         "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
         "tax_push": stages["tax_push"],
-        "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap")},
-        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage")},
-        "outputs": {"feedback": stages["feedback"]["folder"]},
+        "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap", "rate", "late",
+                                                        "refund_candidates", "days_left", "by_status")},
+        "outputs": {**stages["outputs"]["outputs"], "feedback": stages["feedback"]["folder"]},
         "stale_feeds": sorted(f for f, r in feeds.items() if r["freshness"]["state"] in ("late", "missing")),
+        "stages": {k: v for k, v in stages.items() if k not in ("bills", "tax_push", "coverage", "outputs")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
     }

@@ -173,7 +173,8 @@ def _roster(frame, out, source, problems, resolve_labels, campaign_start):
 
 def _register(frame, out, source, problems, resolve_labels, campaign_start):
     out["household_id"] = frame["household_id"].astype("str")
-    out["relation"] = frame["relation"].astype("str")
+    for column in ("relation", "phone", "address"):
+        out[column] = frame[column].astype("str") if column in frame else ""
     status = frame["register_status"].astype("str").str.strip()
     out["deceased"] = status.str.contains("死亡").to_numpy()
     out["moved_out"] = status.str.contains("迁出").to_numpy()
@@ -204,6 +205,7 @@ def _payments(frame, out, source, problems, resolve_labels, campaign_start):
 
 
 def _insured(frame, out, source, problems, resolve_labels, campaign_start):
+    out["insured_since"] = parse_dates(frame["insured_since"]).to_numpy() if "insured_since" in frame else pd.NaT
     problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
     return out
 

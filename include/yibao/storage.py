@@ -117,6 +117,36 @@ coverage_by_town = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=False),
 )
 
+# One snapshot of the aggregates per run date, so the campaign's trend survives reruns and corrections:
+# rerunning a day replaces that day's rows only.
+coverage_daily = sa.Table(
+    "coverage_daily",
+    metadata,
+    sa.Column("county", sa.String(32), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("town", sa.String(64), primary_key=True),
+    sa.Column("task_population", sa.Integer),
+    sa.Column("should_insure", sa.Integer, nullable=False),
+    sa.Column("paid", sa.Integer, nullable=False),
+    sa.Column("gap", sa.Integer, nullable=False),
+    sa.Column("late", sa.Integer, nullable=False),
+    sa.Column("assisted_should", sa.Integer, nullable=False),
+    sa.Column("assisted_paid", sa.Integer, nullable=False),
+    sa.Column("excluded", sa.Integer, nullable=False),
+    sa.Column("partial_households", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+)
+
+status_daily = sa.Table(
+    "status_daily",
+    metadata,
+    sa.Column("county", sa.String(32), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("persons", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+)
+
 # The tax side's front-end exchange table (特殊缴费单据): append-only, one row per bill version.
 exchange_metadata = sa.MetaData()
 tax_bills = sa.Table(

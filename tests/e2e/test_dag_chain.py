@@ -29,7 +29,13 @@ states = {}
 for dag_id in sys.argv[2:]:
     run = bag.get_dag(dag_id).test(run_conf={"as_of": "2023-12-25"})
     states[dag_id] = {"run": str(run.state), "tasks": sorted({str(ti.state) for ti in run.get_task_instances()})}
+from airflow.models.asset import AssetEvent, AssetModel
+from airflow.utils.session import create_session
+with create_session() as session:
+    events = session.query(AssetModel.name, AssetEvent.extra).join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
+    extras = {name: extra for name, extra in events if name in ("yibao_coverage", "yibao_reports")}
 print("STATES=" + json.dumps(states))
+print("EXTRAS=" + json.dumps(extras, ensure_ascii=False))
 """
 
 
@@ -61,3 +67,13 @@ def test_dag_chain_on_generated_county(airflow_home, airflow_env, db_urls, tmp_p
     assert str(cov["as_of"].iloc[0]) == summary.as_of.isoformat()
     assert bills > 0 and pushed == bills
     assert {status for _, status in loads} == {"ok"} and len(loads) == 11
+
+    # The coverage DAG's asset events carry the headline figures and where the day's outputs are.
+    extras = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("EXTRAS=")).removeprefix("EXTRAS="))
+    headline = extras["yibao_coverage"]
+    assert (headline["should_insure"], headline["paid"]) == (len(should), int(should["paid"].sum()))
+    assert headline["gap"] == headline["should_insure"] - headline["paid"] and 0 < headline["rate"] < 1
+    day = home / "outbox" / "wenxi-2024" / "2023-12-25"
+    assert extras["yibao_reports"]["outbox"] == str(day)
+    assert (day / "参保缴费日报.html").is_file() and (day / "参保缴费日报.xlsx").is_file()
+    assert len(list((day / "催缴名单").glob("*.xlsx"))) == extras["yibao_reports"]["reminder_files"] == 13

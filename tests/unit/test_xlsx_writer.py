@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 
 import numpy as np
@@ -35,7 +36,8 @@ def test_values_headers_and_types_read_back(tmp_path, frame):
     ws = openpyxl.load_workbook(path)["名单"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0] == ["姓名", "金额（元）", "人数", "比例", "已缴费", "日期"]
-    assert rows[1] == ["张三丰", 380, 1, 0.5, "是", "2023-10-01"]
+    assert rows[1] == ["张三丰", 380, 1, 0.5, "是", dt.datetime(2023, 10, 1)]
+    assert ws["F2"].number_format == "yyyy-mm-dd" and ws["F2"].is_date
     assert rows[4][1] == -0.05 and rows[3][1] == 0
     assert rows[6][0] == "李&<四>"
     assert rows[5][3] is None, "NaN becomes an empty cell, not a number"
@@ -68,7 +70,10 @@ def test_title_rows_are_merged_above_a_frozen_header(tmp_path):
     assert {str(r) for r in ws.merged_cells.ranges} == {"A1:C1", "A2:C2"}
     assert [c.value for c in ws[3]] == ["a", "b", "c"] and [c.value for c in ws[4]] == ["1", "2", "3"]
     assert ws.freeze_panes == "A4"
-    assert ws["A3"].font.b and ws["A1"].font.b
+    assert ws["A3"].font.b and ws["A1"].font.b and not ws["A2"].font.b
+    # printed lists: landscape, fit to the page width, title and header rows repeated on every page
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$3"
 
 
 def test_many_sheets_names_sanitized_and_calamine_reads_them(tmp_path):

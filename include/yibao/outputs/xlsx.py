@@ -9,7 +9,8 @@ streams it into the zip, millions of cells per second, and still guarantees what
 - Chinese headers in a bold, shaded, frozen header row with an autofilter; optional title rows above it
   (the departments' templates, e.g. 闻喜 附件2), merged across the table;
 - column widths that fit CJK text (a CJK character counts double);
-- integer fen shown as yuan numbers ``0.00`` (written as exact decimal text, summable in Excel);
+- integer fen shown as yuan numbers ``0.00`` (written as exact decimal text, summable in Excel); dates as
+  real dates shown ``yyyy-mm-dd``;
 - the file appears atomically (temp file, then ``os.replace``): a reader never sees half a workbook.
 
 >>> import tempfile, openpyxl
@@ -27,7 +28,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -38,11 +40,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ROWS_PER_CHUNK = 50_000  # sheet XML is built and compressed this many rows at a time (bounded memory)
+WRITERS = min(os.cpu_count() or 1, 4)  # threads compressing per-group workbooks
 MAX_WIDTH, MIN_WIDTH = 60, 6
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-FORMULA_START = r"^[=+\-@\t\r]"
+NEEDS_WORK = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # one scan decides if escaping is needed
+FORMULA_CHARS = ["=", "+", "-", "@", "\t", "\r"]  # a cell starting with one could be read as a formula
+SPACE_CHARS = [" ", "\t", "\r", "\n", "\u3000"]
 # cellXfs indexes in STYLES
-STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT = 1, 2, 3, 4, 5
+STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT, STYLE_DATE = 1, 2, 3, 4, 5, 6
+EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # day 0 of Excel's date serials (1900 system)
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,9 @@ def display_width(text: pa.Array) -> int:
 
 
 def _text(values: pd.Series) -> pa.Array:
-    """Any column as display text: dates as YYYY-MM-DD, booleans as 是/否, nulls stay null."""
+    """Any column as display text: booleans as 是/否, nulls stay null."""
     if pd.api.types.is_bool_dtype(values):
         values = values.map({True: "是", False: "否"})
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        values = values.dt.strftime("%Y-%m-%d")
     try:
         array = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects
@@ -94,12 +98,24 @@ def _text(values: pd.Series) -> pa.Array:
 
 def _xml_text(text: pa.Array) -> pa.Array:
     """Text safe inside an XML element: characters XML forbids removed, ``& < >`` escaped."""
-    if pc.any(pc.match_substring_regex(text, ILLEGAL_XML)).as_py():
-        text = pc.replace_substring_regex(text, ILLEGAL_XML, "")
-    if pc.any(pc.match_substring_regex(text, "[&<>]")).as_py():
-        for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            text = pc.replace_substring(text, raw, entity)
+    if not pc.any(pc.match_substring_regex(text, NEEDS_WORK)).as_py():
+        return text
+    text = pc.replace_substring_regex(text, ILLEGAL_XML, "")
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, raw, entity)
     return text
+
+
+def _starts_with_formula(text: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(FORMULA_CHARS)), False)
+
+
+def _edge_space(text: pa.Array) -> pa.Array:
+    """Leading or trailing white space, which only ``xml:space="preserve"`` keeps."""
+    spaces = pa.array(SPACE_CHARS)
+    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces)
+    last = pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=spaces)
+    return pc.fill_null(pc.or_(first, last), False)
 
 
 def _yuan_text(fen: pd.Series) -> pa.Array:
@@ -117,18 +133,29 @@ def _yuan_text(fen: pd.Series) -> pa.Array:
 
 @dataclass(frozen=True)
 class _Column:
-    """A column ready to be cut into cell XML: numbers as text, or text as shared-string indexes."""
+    """A column ready to be cut into cell XML: a value text array between a head and a tail."""
 
     head: pa.Array | str  # what follows the cell reference up to the value
-    values: pa.Array  # value text (numbers) or shared-string index text
+    values: pa.Array  # number text, shared-string index text, or escaped inline text
     tail: str
     width: int
 
+    def cells(self, letter: str, numbers: pa.Array, start: int) -> pa.Array:
+        """Cell XML for ``len(numbers)`` rows from ``start``; a null value gives no cell."""
+        head = self.head if isinstance(self.head, str) else self.head.slice(start, len(numbers))
+        return pc.binary_join_element_wise(f'<c r="{letter}', numbers, head, self.values.slice(start, len(numbers)),
+                                           self.tail, "")
 
-def _prepare(sheet: Sheet, column: str, header: str, strings: list[pa.Array], base: int) -> tuple[_Column, int]:
-    """Encode one column once for the whole sheet; text goes to the shared-string table (deduplicated)."""
+
+def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: int) -> tuple[_Column, int]:
+    """Encode one column once for the whole sheet. Text goes to the shared-string table (deduplicated) when
+    ``strings`` is given, else inline in the cell (for many small workbooks cut from one frame)."""
     values = sheet.frame[column]
-    header_width = display_width(pa.array([header])) + 2
+    header_width = display_width(pa.array([str((sheet.headers or {}).get(column, column))])) + 2
+    if pd.api.types.is_datetime64_any_dtype(values):  # real dates (sortable, filterable), shown as 2023-10-01
+        days = values.to_numpy("datetime64[D]")
+        serial = pa.array((days - EXCEL_EPOCH).astype("int64"), mask=np.isnat(days)).cast(pa.string())
+        return _Column(f'" s="{STYLE_DATE}"><v>', serial, "</v></c>", max(header_width, 12)), base
     if column in sheet.money_fen or column in sheet.percent or (
         pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     ):
@@ -142,9 +169,18 @@ def _prepare(sheet: Sheet, column: str, header: str, strings: list[pa.Array], ba
             number = raw.cast(pa.string())
         width = max(header_width, display_width(number) + 2, MIN_WIDTH)
         return _Column(f'"{style}><v>', number, "</v></c>", min(width, MAX_WIDTH)), base
+    if strings is None:
+        text = _text(values)
+        quoted = _starts_with_formula(text)
+        spaced = _edge_space(text)
+        inline = pc.if_else(spaced, '" t="inlineStr"><is><t xml:space="preserve">', '" t="inlineStr"><is><t>')
+        head = pc.if_else(quoted, pc.binary_join_element_wise(f'" s="{STYLE_QUOTED}', pc.utf8_slice_codeunits(inline, 1), ""),
+                          inline)
+        width = max(header_width, display_width(text) + 2, MIN_WIDTH)
+        return _Column(head, _xml_text(text), "</t></is></c>", min(width, MAX_WIDTH)), base
     encoded = _text(values).dictionary_encode()
     words = encoded.dictionary
-    quoted = pc.fill_null(pc.match_substring_regex(words, FORMULA_START), False)
+    quoted = _starts_with_formula(words)
     head = pc.if_else(pc.take(quoted, encoded.indices), f'" s="{STYLE_QUOTED}" t="s"><v>', '" t="s"><v>')
     index = pc.add(encoded.indices.cast(pa.int64()), base).cast(pa.string())
     strings.append(words)
@@ -152,13 +188,30 @@ def _prepare(sheet: Sheet, column: str, header: str, strings: list[pa.Array], ba
     return _Column(head, index, "</v></c>", min(width, MAX_WIDTH)), base + len(words)
 
 
-def _concat(strings: pa.Array) -> bytes:
-    """All values of a string array back to back, straight from its data buffer (no Python strings)."""
+def _rows(columns: list[_Column], numbers: pa.Array, start: int) -> pa.Array:
+    """Row XML for the rows numbered ``numbers`` (Excel row numbers as text), data from row ``start``.
+
+    One join builds every row; only a column with empty values is joined apart first (an empty value
+    leaves out its whole cell).
+    """
+    pieces: list = ['<row r="', numbers, '">']
+    for i, col in enumerate(columns):
+        letter = column_letter(i)
+        if col.values.null_count:
+            pieces.append(pc.fill_null(col.cells(letter, numbers, start), ""))
+        else:
+            head = col.head if isinstance(col.head, str) else col.head.slice(start, len(numbers))
+            pieces.extend([f'<c r="{letter}', numbers, head, col.values.slice(start, len(numbers)), col.tail])
+    return pc.binary_join_element_wise(*pieces, "</row>", "")
+
+
+def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
+    """All values of a string array back to back, and where each starts (straight from Arrow's buffers)."""
     strings = pc.fill_null(strings, "").cast(pa.large_string())
     _, offsets, data = strings.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[strings.offset : strings.offset + len(strings) + 1]
     start, end = int(bounds[0]), int(bounds[-1])
-    return memoryview(data)[start:end].tobytes() if end > start else b""
+    return (memoryview(data)[start:end].tobytes() if end > start else b""), bounds - start
 
 
 def _inline_row(number: int, values: Sequence[str], style: int) -> str:
@@ -169,59 +222,60 @@ def _inline_row(number: int, values: Sequence[str], style: int) -> str:
     return f'<row r="{number}">{cells}</row>'
 
 
-def _write_sheet(zf: zipfile.ZipFile, index: int, sheet: Sheet, strings: list[pa.Array], base: int) -> int:
-    """Stream one sheet's XML into the zip; its text joins ``strings`` from index ``base``; returns the next."""
-    frame = sheet.frame
-    columns = list(frame.columns)
+def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> bytes:
+    """Everything of a sheet's XML before its data rows: size, frozen pane, widths, title and header rows."""
+    columns = list(sheet.frame.columns)
     headers = [str((sheet.headers or {}).get(c, c)) for c in columns]
-    prepared = []
-    for c, h in zip(columns, headers, strict=True):
-        col, base = _prepare(sheet, c, h, strings, base)
-        prepared.append(col)
     last = column_letter(max(len(columns), 1) - 1)
-    top = len(sheet.title)
-    header_row = top + 1
-    cols = "".join(
-        f'<col min="{i + 1}" max="{i + 1}" width="{c.width}" customWidth="1"/>' for i, c in enumerate(prepared)
-    )
+    header_row = len(sheet.title) + 1
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths))
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
-    selected = ' tabSelected="1"' if index == 0 else ""
-    head = (
+    tab = ' tabSelected="1"' if selected else ""
+    titles = "".join(_inline_row(i + 1, [t], STYLE_TITLE if i == 0 else 0) for i, t in enumerate(sheet.title))
+    return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f'<dimension ref="A1:{last}{header_row + len(frame)}"/>'
-        f'<sheetViews><sheetView workbookViewId="0"{selected}>{pane}</sheetView></sheetViews>'
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'<dimension ref="A1:{last}{header_row + rows}"/>'
+        f'<sheetViews><sheetView workbookViewId="0"{tab}>{pane}</sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}<sheetData>'
-    )
-    titles = "".join(_inline_row(i + 1, [t], STYLE_TITLE) for i, t in enumerate(sheet.title))
+        f"{titles}{_inline_row(header_row, headers, STYLE_HEADER)}"
+    ).encode()
+
+
+def _sheet_tail(sheet: Sheet, rows: int) -> bytes:
+    columns = len(sheet.frame.columns)
+    last = column_letter(max(columns, 1) - 1)
+    top = len(sheet.title)
+    tail = "</sheetData>"
+    if columns:
+        tail += f'<autoFilter ref="A{top + 1}:{last}{top + 1 + rows}"/>'
+    if top and columns > 1:
+        merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(top))
+        tail += f'<mergeCells count="{top}">{merges}</mergeCells>'
+    # Printed lists (door-to-door reminders, 公示 boards): landscape, all columns on the page width.
+    return (tail + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+            "</worksheet>").encode()
+
+
+def _write_sheet(zf: zipfile.ZipFile, index: int, sheet: Sheet, strings: list[pa.Array], base: int) -> int:
+    """Stream one sheet's XML into the zip; its text joins ``strings`` from index ``base``; returns the next."""
+    prepared = []
+    for c in sheet.frame.columns:
+        col, base = _prepare(sheet, c, strings, base)
+        prepared.append(col)
+    rows = len(sheet.frame)
+    first = len(sheet.title) + 2
     with zf.open(f"xl/worksheets/sheet{index + 1}.xml", "w", force_zip64=True) as out:
-        out.write(head.encode("utf-8"))
-        out.write(titles.encode("utf-8"))
-        out.write(_inline_row(header_row, headers, STYLE_HEADER).encode("utf-8"))
-        letters = [column_letter(i) for i in range(len(columns))]
-        for start in range(0, len(frame), ROWS_PER_CHUNK):
-            stop = min(start + ROWS_PER_CHUNK, len(frame))
-            numbers = pa.array(np.arange(header_row + 1 + start, header_row + 1 + stop)).cast(pa.string())
-            cells = []
-            for col, letter in zip(prepared, letters, strict=True):
-                part_head = col.head if isinstance(col.head, str) else col.head.slice(start, stop - start)
-                cells.append(pc.binary_join_element_wise(
-                    f'<c r="{letter}', numbers, part_head, col.values.slice(start, stop - start), col.tail, ""
-                ))
-            rows = pc.binary_join_element_wise(
-                '<row r="', numbers, '">', *cells, "</row>", "", null_handling="replace", null_replacement=""
-            )
-            out.write(_concat(rows))
-        tail = "</sheetData>"
-        if columns:
-            tail += f'<autoFilter ref="A{header_row}:{last}{header_row + len(frame)}"/>'
-        if top and len(columns) > 1:
-            merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(top))
-            tail += f'<mergeCells count="{top}">{merges}</mergeCells>'
-        tail += '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
-        out.write(tail.encode("utf-8"))
+        out.write(_sheet_head(sheet, [c.width for c in prepared], rows, index == 0))
+        for start in range(0, rows, ROWS_PER_CHUNK):
+            stop = min(start + ROWS_PER_CHUNK, rows)
+            numbers = pa.array(np.arange(first + start, first + stop)).cast(pa.string())
+            out.write(_bytes(_rows(prepared, numbers, start))[0])
+        out.write(_sheet_tail(sheet, rows))
     return base
 
 
@@ -235,14 +289,15 @@ def _write_strings(zf: zipfile.ZipFile, strings: list[pa.Array], count: int) -> 
             f'count="{count}" uniqueCount="{len(words)}">'.encode()
         )
         for start in range(0, len(items), ROWS_PER_CHUNK):
-            out.write(_concat(items.slice(start, ROWS_PER_CHUNK)))
+            out.write(_bytes(items.slice(start, ROWS_PER_CHUNK))[0])
         out.write(b"</sst>")
 
 
 STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.00%"/></numFmts>'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00%"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>'
+    '</numFmts>'
     '<fonts count="3"><font><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>'
     '<font><b/><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>'
     '<font><b/><sz val="14"/><name val="等线"/><family val="2"/><charset val="134"/></font></fonts>'
@@ -251,13 +306,14 @@ STYLES = (
     '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
     '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">'
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
@@ -280,12 +336,16 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _package(zf: zipfile.ZipFile, names: list[str], sheets: Sequence[Sheet]) -> None:
+def _package(zf: zipfile.ZipFile, names: list[str], dims: list[tuple[int, int, int]], shared: bool) -> None:
+    """The workbook's fixed parts; ``dims`` gives each sheet's (title rows, columns, data rows)."""
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
         for i in range(len(names))
     )
+    if shared:
+        overrides += ('<Override PartName="/xl/sharedStrings.xml" '
+                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
     zf.writestr("[Content_Types].xml", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -295,8 +355,6 @@ def _package(zf: zipfile.ZipFile, names: list[str], sheets: Sequence[Sheet]) -> 
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        '<Override PartName="/xl/sharedStrings.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
         f"{overrides}</Types>"
     ))
     zf.writestr("_rels/.rels", (
@@ -306,11 +364,12 @@ def _package(zf: zipfile.ZipFile, names: list[str], sheets: Sequence[Sheet]) -> 
         'officeDocument" Target="xl/workbook.xml"/></Relationships>'
     ))
     entries = "".join(f'<sheet name={quoteattr(n)} sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+    quoted = [escape(chr(39) + n.replace(chr(39), chr(39) * 2) + chr(39)) for n in names]
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{escape(chr(39) + n.replace(chr(39), chr(39) * 2) + chr(39))}!$A${len(s.title) + 1}:"
-        f"${column_letter(max(len(s.frame.columns), 1) - 1)}${len(s.title) + 1 + len(s.frame)}</definedName>"
-        for i, (n, s) in enumerate(zip(names, sheets, strict=True))
+        f"{q}!$A${top + 1}:${column_letter(max(columns, 1) - 1)}${top + 1 + rows}</definedName>"
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{q}!$1:${top + 1}</definedName>'
+        for i, (q, (top, columns, rows)) in enumerate(zip(quoted, dims, strict=True))
     )
     zf.writestr("xl/workbook.xml", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -324,36 +383,109 @@ def _package(zf: zipfile.ZipFile, names: list[str], sheets: Sequence[Sheet]) -> 
         f'worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
         for i in range(len(names))
     )
+    if shared:
+        rels += (f'<Relationship Id="rId{len(names) + 2}" '
+                 'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                 'Target="sharedStrings.xml"/>')
     zf.writestr("xl/_rels/workbook.xml.rels", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'{rels}<Relationship Id="rId{len(names) + 1}" '
         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-        f'<Relationship Id="rId{len(names) + 2}" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
-        'Target="sharedStrings.xml"/></Relationships>'
+        "</Relationships>"
     ))
     zf.writestr("xl/styles.xml", STYLES)
+
+
+def _atomic(path: Path, fill: Callable[[zipfile.ZipFile], None]) -> Path:
+    """Write a zip next to ``path`` with ``fill``, then rename it into place (never half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            fill(zf)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return path
 
 
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` to ``path`` atomically (temp file in the same folder, then rename)."""
     if not sheets:
         raise ValueError("至少需要一个工作表")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     names = sheet_names([s.name for s in sheets])
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            _package(zf, names, sheets)
-            strings: list[pa.Array] = []
-            base = 0
-            for i, sheet in enumerate(sheets):
-                base = _write_sheet(zf, i, sheet, strings, base)
-            _write_strings(zf, strings, sum(len(s.frame) * len(s.frame.columns) for s in sheets))
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
-    return path
+
+    def fill(zf: zipfile.ZipFile) -> None:
+        _package(zf, names, [(len(s.title), len(s.frame.columns), len(s.frame)) for s in sheets], shared=True)
+        strings: list[pa.Array] = []
+        base = 0
+        for i, sheet in enumerate(sheets):
+            base = _write_sheet(zf, i, sheet, strings, base)
+        _write_strings(zf, strings, sum(len(s.frame) * len(s.frame.columns) for s in sheets))
+
+    return _atomic(path, fill)
+
+
+def write_xlsx_groups(
+    sheet: Sheet, by: Sequence[str], path_for: Callable[[tuple], Path], title_for: Callable[[tuple, int], tuple[str, ...]]
+) -> int:
+    """One single-sheet workbook per group of ``by`` (e.g. one 公示 list per village), cut from one frame.
+
+    The cells of the whole frame are encoded once and each workbook gets its slice of rows, so thousands
+    of small files cost little more than one big one. ``by`` columns are not shown; ``title_for(key, rows)``
+    gives each workbook's title rows. Returns the number of workbooks written.
+    """
+    frame = sheet.frame.sort_values(list(by), kind="stable").reset_index(drop=True)
+    shown = Sheet(sheet.name, frame.drop(columns=list(by)), sheet.headers, (), sheet.money_fen, sheet.percent)
+    prepared = [_prepare(shown, c, None, 0)[0] for c in shown.frame.columns]
+    widths = [c.width for c in prepared]
+    if frame.empty:
+        return 0
+    keys = frame[list(by)]
+    changed = (keys != keys.shift()).any(axis=1).to_numpy()
+    starts = np.flatnonzero(changed)
+    ends = np.r_[starts[1:], len(frame)]
+    name = sheet_names([sheet.name])
+    group_keys = list(keys.iloc[starts].itertuples(index=False, name=None))
+
+    def encode(batch: int) -> tuple[int, list]:
+        """Rows of consecutive groups (about ROWS_PER_CHUNK) encoded at once; one write job per group."""
+        last = batch
+        while last + 1 < len(starts) and ends[last + 1] - starts[batch] <= ROWS_PER_CHUNK:
+            last += 1
+        lo, hi = int(starts[batch]), int(ends[last])
+        group_start = np.repeat(starts[batch : last + 1], ends[batch : last + 1] - starts[batch : last + 1])
+        titles = [title_for(group_keys[g], int(ends[g] - starts[g])) for g in range(batch, last + 1)]
+        if len({len(t) for t in titles}) != 1:
+            raise ValueError("各分组工作簿的标题行数应相同")
+        numbers = pa.array(np.arange(lo, hi) - group_start + len(titles[0]) + 2).cast(pa.string())
+        data, bounds = _bytes(_rows(prepared, numbers, lo))
+        jobs = []
+        for g, title in zip(range(batch, last + 1), titles, strict=True):
+            b, e = int(starts[g]), int(ends[g])
+            part = Sheet(sheet.name, shown.frame.iloc[0:0], sheet.headers, title)
+
+            def fill(zf: zipfile.ZipFile, part: Sheet = part, body: bytes = data[bounds[b - lo] : bounds[e - lo]],
+                     rows: int = e - b) -> None:
+                _package(zf, name, [(len(part.title), len(part.frame.columns), rows)], shared=False)
+                with zf.open("xl/worksheets/sheet1.xml", "w") as out:
+                    out.write(_sheet_head(part, widths, rows, True) + body + _sheet_tail(part, rows))
+
+            jobs.append((path_for(group_keys[g]), fill))
+        return last + 1, jobs
+
+    # Encode the next batch while the threads compress the previous one (zlib releases the GIL).
+    batch, previous = 0, []
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        while batch < len(starts):
+            batch, jobs = encode(batch)
+            current = [pool.submit(_atomic, path, fill) for path, fill in jobs]
+            for job in previous:
+                job.result()
+            previous = current
+        for job in previous:
+            job.result()
+    return len(starts)

@@ -1,0 +1,203 @@
+"""The coverage stages: every person's status and the gaps (``compute_coverage``), then what people open
+(``write_outputs``): the daily report, the towns' reminder lists, the villages' 公示 lists, refund
+candidates and late payers, in the dated outbox.
+
+Both return counts and paths only (safe for XCom and logs); personal data stays in Parquet and the outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from yibao import coverage, policy, refunds, storage
+from yibao.outputs import lists, outbox
+from yibao.outputs.report import Report, write_html_report, write_xlsx_report
+from yibao.settings import Settings
+from yibao.sources import load_sources
+from yibao.stages.files import published_feeds, stage_path
+
+log = logging.getLogger(__name__)
+INSURED_CASES = {"employee_insured": "employee_insurance", "insured_elsewhere": "insured_elsewhere"}
+LIST_COLUMNS = ["town", "village", "household_id", "should_insure", "status", "status_label", "paid_date", "paid_fen",
+                "category", "personal_fen", "benefit_start", "benefit_rule", "benefit_clause"]
+OUTPUT_NAMES = {  # summary key → file or folder name in the day's outbox
+    "report_xlsx": "参保缴费日报.xlsx",
+    "report_html": "参保缴费日报.html",
+    "reminder_lists": "催缴名单",
+    "notice_lists": "公示名单",
+    "refund_candidates": "退费候选名单.xlsx",
+    "late_payers": "逾期缴费名单.xlsx",
+}
+
+
+def load_person_status(settings: Settings, columns: list[str] | None = None) -> pd.DataFrame:
+    """Published statuses with who each person is (from persons.parquet, same rows in the same order)."""
+    statuses = pd.read_parquet(stage_path(settings, "person_status"), columns=columns and ["key", *columns])
+    path = stage_path(settings, "persons")
+    present = [c for c in coverage.IDENTITY_COLUMNS if c in pq.read_schema(path).names]
+    people = pd.read_parquet(path, columns=["key", *present]).reindex(
+        columns=["key", *coverage.IDENTITY_COLUMNS], fill_value="")
+    if len(people) != len(statuses) or not (people["key"].to_numpy() == statuses["key"].to_numpy()).all():
+        raise RuntimeError("人员状态与人员表不一致，请先重新运行参保统计")
+    return pd.concat([statuses, people.drop(columns="key")], axis=1)
+
+
+def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
+    sources = load_sources()
+    register = next((s for s in sources.values() if s.kind == "register"), None)
+    frames = [refunds.death_events(persons, f"{register.department}·{register.title}" if register else "户籍")]
+    staged, kinds = published_feeds(settings, set(INSURED_CASES))
+    for feed, frame in staged.items():
+        source = sources[feed]
+        frames.append(refunds.insured_events(frame, INSURED_CASES[kinds[feed]], f"{source.department}·{source.title}"))
+    return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+
+
+def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Statuses and aggregates for ``as_of``; replaces today's snapshot rows and the current town table."""
+    rules = policy.load(settings.county)
+    persons = pd.read_parquet(stage_path(settings, "persons"), columns=coverage.STATUS_INPUTS,
+                              read_dictionary=["town", "village"])  # categorical straight from the file
+    decisions = pd.read_parquet(stage_path(settings, "decisions"),
+                                columns=["key", "category", "subsidy_fen", "personal_fen"])
+    memberships = pd.read_parquet(stage_path(settings, "memberships"), columns=["key", "status"])
+    staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
+    payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
+    statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
+    households = coverage.partial_households(statuses)
+    towns = coverage.by_town(statuses, rules.jurisdiction, households)
+    villages = coverage.by_village(statuses)
+    assisted = coverage.assisted_by_category(statuses, rules)
+    events = _refund_events(settings, persons)
+    who = pd.read_parquet(stage_path(settings, "persons"), columns=["key", "name", "id_number"],
+                          filters=[("key", "in", events["key"].unique().tolist() or [-1])])
+    candidates = refunds.refund_candidates(statuses, who, events, rules)
+    by_status = coverage.status_counts(statuses)
+
+    def audit(frame: pd.DataFrame) -> None:
+        if sum(by_status.values()) != len(persons) or frame["key"].duplicated().any():
+            raise RuntimeError("人员状态合计与人员总数不一致")
+
+    storage.publish_parquet(statuses, stage_path(settings, "person_status"), audit=audit)
+    storage.publish_parquet(towns, stage_path(settings, "coverage"))
+    storage.publish_parquet(villages, stage_path(settings, "coverage_villages"))
+    storage.publish_parquet(households, stage_path(settings, "partial_households"))
+    storage.publish_parquet(assisted, stage_path(settings, "coverage_assisted"))
+    storage.publish_parquet(candidates, stage_path(settings, "refund_candidates"))
+
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        current = storage.coverage_by_town
+        conn.execute(sa.delete(current).where(current.c.county == settings.county))
+        storage.insert_frame(conn, current, towns[["town", "task_population", "should_insure", "paid", "gap"]].assign(
+            county=settings.county, as_of=as_of, run_id=run_id))
+        for table in (storage.coverage_daily, storage.status_daily):
+            conn.execute(sa.delete(table).where(table.c.county == settings.county, table.c.as_of == as_of))
+        snapshot = towns[[c.name for c in storage.coverage_daily.columns if c.name in towns.columns]]
+        storage.insert_frame(conn, storage.coverage_daily, snapshot.assign(county=settings.county, as_of=as_of,
+                                                                           run_id=run_id))
+        storage.insert_frame(conn, storage.status_daily, pd.DataFrame(
+            {"status": list(by_status), "persons": list(by_status.values())}).assign(
+            county=settings.county, as_of=as_of, run_id=run_id))
+    totals = towns[["should_insure", "paid", "gap", "late", "assisted_should", "assisted_paid"]].sum()
+    result = {k: int(v) for k, v in totals.items()}
+    result.update(
+        rate=round(result["paid"] / result["should_insure"], 4) if result["should_insure"] else None,
+        towns=len(towns), villages=len(villages), partial_households=len(households),
+        refund_candidates=int(candidates["key"].nunique()), days_left=coverage.days_left(rules, as_of),
+        by_status=by_status,
+    )
+    log.info("参保统计（截至 %s）：应参保 %d 人，已缴 %d 人，未缴 %d 人，逾期缴费 %d 人，退费候选 %d 人",
+             as_of, result["should_insure"], result["paid"], result["gap"], result["late"], result["refund_candidates"])
+    return result
+
+
+def _trend(settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    table = storage.coverage_daily
+    query = (
+        sa.select(table.c.as_of, *(sa.func.sum(table.c[c]).label(c) for c in
+                                   ("should_insure", "paid", "gap", "assisted_should", "assisted_paid")))
+        .where(table.c.county == settings.county, table.c.as_of <= as_of)
+        .group_by(table.c.as_of).order_by(table.c.as_of)
+    )
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        trend = pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+    trend["as_of"] = pd.to_datetime(trend["as_of"]).dt.date
+    numbers = ["should_insure", "paid", "gap", "assisted_should", "assisted_paid"]
+    trend[numbers] = trend[numbers].astype("int64")
+    trend["rate"] = (trend["paid"] / trend["should_insure"].where(trend["should_insure"] > 0)).astype("float64")
+    return trend
+
+
+def headline_figures(rules: policy.Policy, towns: pd.DataFrame, statuses: dict[str, int], as_of: dt.date,
+              refund_count: int, household_count: int) -> dict:
+    sums = {c: int(towns[c].sum()) for c in ("should_insure", "paid", "gap", "late", "assisted_should", "assisted_paid")}
+    task = int(towns["task_population"].sum()) if towns["task_population"].notna().any() else None
+    with_task = towns["task_population"].notna()
+    task_paid = int(towns.loc[with_task, "paid"].sum())
+
+    def share(a: int, b: int | None) -> float | None:
+        return a / b if b else None
+
+    return {
+        "county": rules.jurisdiction.name, "year": rules.year, "as_of": as_of.isoformat(),
+        "window_start": rules.collection_window[0].isoformat(), "window_end": rules.collection_window[1].isoformat(),
+        "days_left": coverage.days_left(rules, as_of), "population": sum(statuses.values()), **sums,
+        "rate": share(sums["paid"], sums["should_insure"]), "task_population": task,
+        "task_rate": share(task_paid, task), "task_citation": rules.jurisdiction.citation,
+        "assisted_rate": share(sums["assisted_paid"], sums["assisted_should"]),
+        "refunds": refund_count, "partial_households": household_count,
+        "generated": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them."""
+    rules = policy.load(settings.county)
+    day = outbox.day_dir(settings, as_of)
+    statuses = load_person_status(settings, LIST_COLUMNS)
+    towns = pd.read_parquet(stage_path(settings, "coverage"))
+    households = pd.read_parquet(stage_path(settings, "partial_households"))
+    candidates = pd.read_parquet(stage_path(settings, "refund_candidates"))
+    by_status = coverage.status_counts(statuses)
+    paths = {name: day / file for name, file in OUTPUT_NAMES.items()}
+    report = Report(
+        headline=headline_figures(rules, towns, by_status, as_of, int(candidates["key"].nunique()), len(households)),
+        towns=towns, villages=pd.read_parquet(stage_path(settings, "coverage_villages")),
+        assisted=pd.read_parquet(stage_path(settings, "coverage_assisted")), statuses=by_status,
+        trend=_trend(settings, as_of),
+    )
+    seconds = {}
+    started = time.perf_counter()
+    write_xlsx_report(report, paths["report_xlsx"])
+    write_html_report(report, paths["report_html"])
+    seconds["report"] = time.perf_counter() - started
+    window_end = rules.collection_window[1]
+    counts = {}
+
+    def reminders(folder: Path) -> None:
+        counts["reminder_files"] = lists.reminder_lists(statuses, households, folder, as_of=as_of, year=rules.year,
+                                                        window_end=window_end)
+
+    def notices(folder: Path) -> None:
+        counts["notice_files"] = lists.notice_lists(statuses, folder, as_of=as_of, year=rules.year)
+
+    for name, write in (
+        ("reminder_lists", lambda: outbox.replace_dir(paths["reminder_lists"], reminders)),
+        ("notice_lists", lambda: outbox.replace_dir(paths["notice_lists"], notices)),
+        ("refund_and_late", lambda: (
+            lists.refund_list(candidates, paths["refund_candidates"], as_of=as_of),
+            lists.late_list(statuses, paths["late_payers"], as_of=as_of, late_fen=rules.late_payment.amount_fen))),
+    ):
+        started = time.perf_counter()
+        write()
+        seconds[name] = time.perf_counter() - started
+    log.info("已输出日报、催缴名单 %d 份、公示名单 %d 份至 %s", counts["reminder_files"], counts["notice_files"], day)
+    return {"outbox": str(day), **counts, "outputs": {name: str(path) for name, path in paths.items()},
+            "seconds": {k: round(v, 3) for k, v in seconds.items()}}
