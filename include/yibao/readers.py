@@ -137,8 +137,9 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     raw = pd.DataFrame({i: col.to_pandas().astype("str") for i, col in enumerate(table.columns)})
     raw.columns = header
     bad_rows = np.array([n - 1 for n, _, _ in ragged], dtype=np.int64)  # pyarrow counts the header as 1
-    rows = np.setdiff1d(np.arange(1, len(raw) + len(ragged) + 1), bad_rows)
-    raw["_row"] = rows
+    good = np.ones(len(raw) + len(ragged), dtype=bool)
+    good[bad_rows - 1] = False
+    raw["_row"] = np.flatnonzero(good) + 1
     if ragged:
         aside = pd.DataFrame({"_row": bad_rows, "_ragged": [f"{n}/{len(header)}" for _, n, _ in ragged],
                               "_raw": [t for _, _, t in ragged]})

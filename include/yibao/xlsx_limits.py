@@ -21,8 +21,9 @@ MAX_COLUMNS = 256  # department templates have a dozen columns; Excel's limit is
 MAX_CELLS = 20_000_000  # rows × columns of the grid a reader would build
 BLOCK = 1 << 20
 
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{1,7})\"")
+# Every ``r`` attribute: a cell's (``A5``: letters and row) or a row's (``5``: no letters). The literal
+# prefix keeps the scan at memory speed; ``<dimension ref=…>`` is read from the part's first block.
+_REF = re.compile(rb"\sr=\"([A-Z]{0,3})(\d{1,7})\"")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})\"")
 
 
@@ -52,17 +53,19 @@ def _check_extent(rows: int, columns: int) -> None:
 
 
 def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
-    """The largest row and column any ``<dimension>``, ``<row>`` or ``<c>`` in the part names."""
+    """The largest row and column that ``<dimension>`` or any ``r`` attribute (cells, rows) names."""
     rows = columns = 0
     tail = b""
     with archive.open(info) as part:
+        first = True
         while block := part.read(BLOCK):
             text = tail + block
-            for letters, row in _CELL_REF.findall(text) + _DIMENSION.findall(text):
-                columns = max(columns, column_number(letters))
-                rows = max(rows, int(row))
-            for row in _ROW_REF.findall(text):
-                rows = max(rows, int(row))
+            refs = _REF.findall(text) + (_DIMENSION.findall(text) if first else [])
+            first = False
+            letters = {letters for letters, _ in refs if letters}  # a handful of distinct columns
+            numbers = {row for _, row in refs}
+            columns = max([columns, *map(column_number, letters)])
+            rows = max([rows, *map(int, numbers)])
             _check_extent(rows, max(columns, 1))
             tail = text[-256:]  # a tag split across two blocks is seen whole in the next round
     return rows, columns
