@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from yibao.masking import quote_cells
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -59,6 +61,14 @@ class Problems:
             text = text + "：" + detail
         text = text + "，" + reason.hint
         self._append(mask, code, text)
+
+    def add_quoted(self, mask: pd.Series, code: str, values: pd.Series, prefix: str = "") -> None:
+        """Like :meth:`add`, quoting each marked row's cell safely (see :func:`quote_cells`); only the
+        marked rows are rendered, so a clean million-row feed costs nothing here."""
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
+        if mask.any():
+            quoted = prefix + quote_cells(values[mask.to_numpy()])
+            self.add(mask, code, quoted.reindex(self.index, fill_value=""))
 
     def replace(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
         """Like :meth:`add`, but ``code`` becomes these rows' only problem (others were side effects)."""

@@ -147,16 +147,16 @@ def _roster(frame, out, source, problems, resolve_labels, campaign_start):
     if "disability_grade" in frame:
         grade_text = frame["disability_grade"].astype("str").str.strip()
         grade = grade_text.map(GRADES).astype("Int64")
-        problems.add((grade_text != "") & grade.isna(), "GRADE_BAD", quote_cells(grade_text))
+        problems.add_quoted((grade_text != "") & grade.isna(), "GRADE_BAD", grade_text)
         rows["disability_grade"] = grade.loc[exploded.index].to_numpy()
     if source.kind == "roster_changes":
         change_text = frame["change_type"].astype("str").str.strip()
         change = change_text.map(CHANGE_TYPES)
-        problems.add(change.isna(), "CHANGE_TYPE_BAD", quote_cells(change_text))
+        problems.add_quoted(change.isna(), "CHANGE_TYPE_BAD", change_text)
         written = frame["change_date"].astype("str").str.strip()
         when = parse_dates(written)
         problems.add(written == "", "DATE_MISSING")
-        problems.add(when.isna() & (written != ""), "DATE_BAD", "动态调整时间" + quote_cells(written))
+        problems.add_quoted(when.isna() & (written != ""), "DATE_BAD", written, "动态调整时间")
         if campaign_start is not None:
             early = (change == "exit") & (when < pd.Timestamp(campaign_start))
             problems.add(early, "EXIT_BEFORE_CAMPAIGN",
@@ -192,11 +192,11 @@ def _residence(frame, out, source, problems, resolve_labels, campaign_start):
 
 def _payments(frame, out, source, problems, resolve_labels, campaign_start):
     fen = parse_fen(frame["paid_amount"])
-    problems.add(fen.isna(), "AMOUNT_BAD", quote_cells(frame["paid_amount"]))
+    problems.add_quoted(fen.isna(), "AMOUNT_BAD", frame["paid_amount"])
     year = parse_year(frame["paid_year"])
-    problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", quote_cells(frame["paid_year"]))
+    problems.add_quoted(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", frame["paid_year"])
     when = parse_dates(frame["paid_date"])
-    problems.add(when.isna(), "DATE_BAD", "缴费日期" + quote_cells(frame["paid_date"]))
+    problems.add_quoted(when.isna(), "DATE_BAD", frame["paid_date"], "缴费日期")
     out["paid_fen"] = fen.to_numpy()
     out["paid_year"] = year.to_numpy()
     out["paid_date"] = when.to_numpy()
