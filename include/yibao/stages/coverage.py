@@ -136,7 +136,8 @@ def _trend(settings: Settings, as_of: dt.date) -> pd.DataFrame:
 
 
 def headline_figures(rules: policy.Policy, towns: pd.DataFrame, statuses: dict[str, int], as_of: dt.date,
-              refund_count: int, household_count: int) -> dict:
+                     refund_count: int, household_count: int) -> dict:
+    """What the report's header and cards show: totals, rates, task progress and the window."""
     sums = {c: int(towns[c].sum()) for c in ("should_insure", "paid", "gap", "late", "assisted_should", "assisted_paid")}
     task = int(towns["task_population"].sum()) if towns["task_population"].notna().any() else None
     with_task = towns["task_population"].notna()
