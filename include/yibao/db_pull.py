@@ -16,6 +16,7 @@ import io
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 
@@ -36,11 +37,14 @@ def env_name(conn_id: str) -> str:
 
 
 def sqlalchemy_url(uri: str) -> str:
-    """An Airflow connection URI as SQLAlchemy wants it (Airflow writes ``postgres://``).
+    """An Airflow connection URI as SQLAlchemy wants it (Airflow writes ``postgres://`` and percent-encodes
+    a SQLite file path).
 
-    >>> sqlalchemy_url("postgres://u:p@db:5432/qz"), sqlalchemy_url("sqlite:////tmp/x.db")
+    >>> sqlalchemy_url("postgres://u:p@db:5432/qz"), sqlalchemy_url("sqlite:///%2Ftmp%2Fx.db")
     ('postgresql+psycopg2://u:p@db:5432/qz', 'sqlite:////tmp/x.db')
     """
+    if uri.startswith("sqlite:///"):
+        return "sqlite:///" + unquote(uri.removeprefix("sqlite:///"))
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg2://", uri)
 
 
