@@ -6,12 +6,15 @@ Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or
    checked against the register (查无此人、已死亡、已迁出、姓名不符 go back to the department).
 2. `decide_subsidies` — the county's rules file (`include/rules/<county>.yaml`) picks one identity per
    person and the amount per fund; the audit refuses output whose funds do not add up to the subsidy.
+   `write_feedback` — one workbook per department in the dated outbox (`outbox/<county>/<date>/部门反馈/`):
+   its rejected rows (staging and this cross-check) in its own layout with 问题代码/问题说明/建议身份证号码.
 3. `make_bills` — deterministic bill numbers; only changed bills get a new version (rerunning the same
    inputs changes nothing). Publishes `yibao_bills`, which starts `yibao_tax_push`.
 
 #### Triage · 值班处理
 - **`decide_subsidies` fails on a rules error**: the message names the rules file and field; fix the YAML
   (`yibao policy check FILE`) and clear the task.
+- **A department asks for its feedback again**: clear `write_feedback`; the day's 部门反馈 folder is replaced whole.
 - **Unexpectedly many amended/cancelled bills**: a department probably sent a partial roster; check
   `yibao_ingest`'s counts for the day before approving the push.
 """
@@ -65,7 +68,16 @@ def yibao_decide():
         settings, _, run_id = _args()
         return pipeline.make_bills(settings, run_id=run_id)
 
-    resolve_identities() >> decide_subsidies() >> make_bills()
+    @task
+    def write_feedback() -> dict:
+        from yibao import pipeline
+
+        settings, as_of, _ = _args()
+        return pipeline.write_feedback(settings, as_of=as_of)
+
+    identities = resolve_identities()
+    identities >> decide_subsidies() >> make_bills()
+    identities >> write_feedback()
 
 
 yibao_decide()

@@ -4,13 +4,21 @@
 Each department's drop in the county inbox (公安户籍/居住证, 民政, 乡村振兴, 残联, 卫健, 退役军人, 税务缴费,
 医保职工/异地参保) is landed immutably (SHA-256), read in the department's own layout, gated by Great
 Expectations, and staged; every unusable row is quarantined with a reason code and a Chinese message.
-One mapped task per feed: a broken file fails **only its own feed**. `publish` then announces the
+One mapped task per feed: a broken file fails **only its own feed**. `check_due` then checks each feed
+against its due schedule: an overdue drop is a red task with a clear message. `publish` then announces the
 `yibao_staging` asset, which starts `yibao_decide`.
 
 #### Triage · 值班处理
 - **A feed task is red**: open its log — the error names the file and the problem (编码、缺列、质量检查).
   Ask the department to correct and resend, then *Clear* that mapped task. Other feeds are unaffected and
   downstream DAGs keep using this feed's last good data.
+- **A 前置库 feed is red** (`format: sql` in its config): the message names the connection id; add or
+  fix that Airflow connection (Admin → Connections), then clear the task.
+- **A `check_due` task is red**: that department's drop is overdue (its feed config's `due`, e.g. 每月 5 日
+  17:00 前). The message says since when, and how old the data is that downstream keeps using. Ask the
+  department for its drop; once it is in the inbox, clear `ingest` and `check_due` for that feed.
+- **Superseded or refused files**: the `ingest` result (XCom) lists older drops it did not read
+  (`superseded`) and files it refused (`refused`: symlinks, hidden files, paths outside the inbox).
 - **Rerun for a corrected roster**: trigger with Params `feeds=["minzheng_zongmingdan"]` (only that feed).
 - **Rerun for a past day**: trigger with `as_of=YYYY-MM-DD`.
 - Personal data never appears in logs or XCom: XCom carries counts only.
@@ -70,9 +78,24 @@ def yibao_ingest():
             return pipeline.ingest_feed(
                 ds.run_settings(params), feed,
                 as_of=ds.run_as_of(params, context["dag_run"].run_after), run_id=context["run_id"],
+                db_url=ds.connection_uri(feed),
             )
         except FeedError as exc:
             raise AirflowFailException(str(exc)) from None
+
+    @task(map_index_template="{{ feed }}", trigger_rule="all_done")
+    def check_due(feed: str) -> dict:
+        """Fail loudly when a feed's drop is overdue: downstream is then running on an older snapshot."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from yibao import pipeline
+
+        context = get_current_context()
+        context["feed"] = feed
+        state = pipeline.feed_freshness(ds.run_settings(context["params"]), feed)
+        if state["state"] in ("late", "missing"):
+            raise AirflowFailException(state["message"])
+        return state
 
     @task(outlets=[Asset(ds.STAGING)], trigger_rule="all_done")
     def publish() -> dict:
@@ -80,7 +103,10 @@ def yibao_ingest():
         settings = ds.run_settings(get_current_context()["params"])
         return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.parquet")))}
 
-    ingest.expand(feed=prepare()) >> publish()
+    feeds = prepare()
+    ingested = ingest.expand(feed=feeds)
+    ingested >> publish()
+    ingested >> check_due.expand(feed=feeds)
 
 
 yibao_ingest()

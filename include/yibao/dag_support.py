@@ -7,6 +7,7 @@ arguments ``yibao pipeline run`` uses.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
@@ -54,3 +55,17 @@ def headline(county: str, as_of: dt.date, coverage: Mapping[str, Any]) -> dict[s
     0.9
     """
     return {"county": county, "as_of": as_of.isoformat(), **{k: coverage[k] for k in HEADLINE if k in coverage}}
+
+
+def connection_uri(feed: str) -> str | None:
+    """For a feed pulled from a department's 前置库: the URI of its Airflow connection (None for files,
+    or when ``YIBAO_CONN_<ID>`` already names it). Call inside a task only."""
+    from yibao import db_pull
+    from yibao.sources import load_sources
+
+    source = load_sources()[feed]
+    if source.format != "sql" or os.environ.get(db_pull.env_name(source.connection)):
+        return None
+    from airflow.sdk import Connection
+
+    return Connection.get(source.connection).get_uri()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from yibao.adjustments import apply_changes
 from yibao.attributes import roster_attributes
 from yibao.reasons import Problems
 
@@ -55,24 +56,10 @@ def build_persons(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_of:
     return persons.reset_index(drop=True)
 
 
-def _apply_changes(roster: pd.DataFrame, changes: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Apply dynamic adjustments (新增/退出) effective on or before ``as_of``; the latest one wins."""
-    if changes.empty:
-        return roster
-    effective = changes[changes["change_date"] <= pd.Timestamp(as_of)].sort_values("change_date", kind="stable")
-    latest = effective.drop_duplicates(["key", "status"], keep="last")
-    exits = latest[latest["change"] == "exit"]
-    adds = latest[latest["change"] == "add"]
-    pair = ["key", "status"]
-    kept = roster.merge(exits[pair], on=pair, how="left", indicator=True)
-    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
-    return pd.concat([kept, adds[kept.columns.intersection(adds.columns)]], ignore_index=True)
-
-
 def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_of: dt.date) -> Identities:
     """Persons, their usable statuses, and the roster rows sent back for the cross-check."""
     persons = build_persons(staged, kinds, as_of)
-    roster = _apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
+    roster = apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
     declared = roster_attributes()
     if roster.empty:
         empty = pd.DataFrame(columns=["key", "status", "source", *declared])

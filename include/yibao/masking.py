@@ -57,3 +57,23 @@ def mask_name_series(values: pd.Series) -> pd.Series:
     two = pc.binary_join_element_wise(first, "*", "")
     masked = pc.if_else(pc.less_equal(length, 1), text, pc.if_else(pc.equal(length, 2), two, three_up))
     return pd.Series(masked, index=values.index, dtype="str")
+
+
+ID_LIKE = r"\d{6,}"  # any run of six digits may be (part of) an ID number
+NAME_LIKE = r"[\u3400-\u9fff\U00020000-\U0002ffff·•]{2,4}"  # what a personal name looks like
+
+
+def quote_cells(values: pd.Series, max_len: int = 20) -> pd.Series:
+    """Cells safe to quote in a rejection message, in 「“…”」: ID-like text masked, name-like text masked.
+
+    A shifted column puts IDs and names where a category or date was expected, so a message may only
+    quote a cell once it cannot be either.
+
+    >>> quote_cells(pd.Series(["五保", "140823194001011239", "2023.13.01", "张三丰", "x" * 30])).tolist()
+    ['“五*”', '“140823********1239”', '“2023.13.01”', '“张*丰”', '“xxxxxxxxxxxxxxxxxxxx…”']
+    """
+    s = values.astype("str").str.strip()
+    s = s.where(~s.str.contains(ID_LIKE), mask_id_series(s.str.replace(r"\s", "", regex=True)))
+    s = s.where(~s.str.fullmatch(NAME_LIKE), mask_name_series(s))
+    s = s.where(s.str.len() <= max_len, s.str.slice(0, max_len) + "…")
+    return "“" + s + "”"

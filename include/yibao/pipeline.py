@@ -9,20 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import traceback
 import zoneinfo
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
+from yibao import adjustments, db_pull, freshness, ids, money_path, quality, storage
 from yibao import bills as bills_mod
-from yibao import ids, money_path, quality, storage
 from yibao import policy as policy_mod
 from yibao import reconcile as reconcile_mod
 from yibao.attributes import per_person
+from yibao.errors import UserError
 from yibao.identities import build_identities
-from yibao.landing import land
+from yibao.landing import Landing, land
 from yibao.masking import mask_id_series, mask_name
+from yibao.outputs import feedback
 from yibao.readers import FeedError, read_feed
 from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
@@ -76,43 +80,93 @@ def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, sta
     storage.insert_frame(conn, table, records)
 
 
+def _record_files(conn: sa.Connection, settings: Settings, run_id: str, feed: str, landing: Landing) -> None:
+    rows = [{"file": f.original, "role": role, "sha256": f.sha256, "size": f.size, "arrived_at": f.arrived}
+            for role, files in (("used", landing.used), ("superseded", landing.superseded)) for f in files]
+    rows += [{"file": r.original, "role": "refused", "reason": r.reason} for r in landing.refused]
+    if rows:
+        conn.execute(sa.insert(storage.feed_files),
+                     [{"sha256": None, "size": None, "arrived_at": None, "reason": None, **r,
+                       "run_id": run_id, "county": settings.county, "feed": feed} for r in rows])
+
+
 @locked_stage
-def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str) -> dict:
+def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, db_url: str | None = None) -> dict:
     """Land, read, gate, stage and publish one department feed.
 
-    A feed with no drop keeps what it published before. A broken drop raises :class:`FeedError`
-    after recording the failure, so only this feed fails.
+    A feed with no drop keeps what it published before. A broken drop (or a symlink or a path outside
+    the inbox where its drops are) raises :class:`FeedError` after recording the failure, so only this
+    feed fails. Superseded and refused files are listed in the result and in ``feed_files``. A feed of
+    format ``sql`` is pulled from ``db_url`` (the DAG passes its Airflow connection; the CLI leaves it to
+    ``YIBAO_CONN_<ID>``) into a landed snapshot and then read like a file.
     """
     source = load_sources()[feed]
     policy = policy_mod.load(settings.county)
-    landed = land(settings.inbox, source, settings.landing)
-    result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0}
-    if not landed:
-        return {**result, "status": "no_drop"}
     warehouse = storage.engine(settings.warehouse_url)
-    load_row = {"run_id": run_id, "county": settings.county, "feed": feed, "files": len(landed),
-                "sha256": ",".join(f.sha256 for f in landed), "loaded_at": dt.datetime.now(dt.UTC)}
-    try:
-        frame = read_feed([(f.path, f.original) for f in landed], source)
-        quality.gate(frame, source)
-        staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
-                       resolve_labels=partial(policy_mod.resolve_labels, policy),
-                       label_attributes=partial(policy_mod.label_attributes, policy))
-    except FeedError as exc:
+    load_row = {"run_id": run_id, "county": settings.county, "feed": feed, "loaded_at": dt.datetime.now(dt.UTC)}
+
+    def fail(message: str) -> FeedError:
         with warehouse.begin() as conn:
             conn.execute(sa.insert(storage.feed_loads),
-                         {**load_row, "rows_read": 0, "rows_rejected": 0, "status": "failed", "error": str(exc)})
-        raise
+                         {**load_row, "files": len(landed), "sha256": ",".join(f.sha256 for f in landed),
+                          "rows_read": 0, "rows_rejected": 0, "status": "failed", "error": message})
+        return FeedError(message)
+
+    landed: list = []
+    try:
+        landing = (db_pull.pull(source, db_url, settings.landing) if source.format == "sql"
+                   else land(settings.inbox, source, settings.landing))
+    except FeedError as exc:
+        raise fail(f"{source.department}{source.title}：{exc}") from None
+    landed = landing.used
+    with warehouse.begin() as conn:
+        _record_files(conn, settings, run_id, feed, landing)
+    result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0,
+              "superseded": [f.original for f in landing.superseded],
+              "refused": [{"file": r.original, "reason": r.reason} for r in landing.refused]}
+    fatal = [f"{r.original}：{r.reason}" for r in landing.refused if r.fatal]
+    if fatal:
+        raise fail(f"{source.department}{source.title}：收件箱中有不安全的文件，本数据源未导入（" + "；".join(fatal) + "）")
+    if not landed:
+        return {**result, "status": "no_drop"}
+    load_row.update(files=len(landed), sha256=",".join(f.sha256 for f in landed))
+    try:
+        frame = read_feed([(f.path, f.original) for f in landed], source)
+        feedback.keep_received(settings, source, frame)
+        quality.gate(frame[frame["_ragged"] == ""], source)
+        staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
+                       resolve_labels=partial(policy_mod.resolve_labels, policy),
+                       label_attributes=partial(policy_mod.label_attributes, policy),
+                       campaign_start=policy.collection_window[0])
+    except FeedError as exc:
+        raise fail(str(exc)) from None
+    except (ValueError, KeyError, TypeError, IndexError, ArithmeticError, OSError) as exc:  # data, not the run
+        frames = traceback.extract_tb(exc.__traceback__)[-3:]  # where, never the message (it may quote cells)
+        log.error("%s%s：读取或校验时出现未预料的错误 %s，位置 %s", source.department, source.title,
+                  type(exc).__name__, " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)))
+        raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
+                   "请联系数据中心") from None
     storage.publish_parquet(staged.rows, _feed_path(settings, feed))
+    freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
+                                  [f.original for f in landed], run_id)
     storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
         conn.execute(sa.insert(storage.feed_loads),
                      {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok"})
-    log.info("%s%s：文件 %d 个，读取 %d 行，入库 %d 行，退回 %d 行", source.department, source.title,
-             len(landed), len(frame), len(staged.rows), len(staged.rejected))
+    log.info("%s%s：文件 %d 个（另有旧版 %d 个、拒收 %d 个），读取 %d 行，入库 %d 行，退回 %d 行", source.department,
+             source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
+             len(staged.rejected))
     return {**result, "status": "ok"}
+
+
+def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None) -> dict:
+    """Is the snapshot downstream uses for this feed from the current period of its ``due`` schedule?"""
+    source = load_sources()[feed]
+    arrived = freshness.snapshot_arrived(_feed_path(settings, feed))
+    return freshness.assess(f"{source.department}{source.title}", source.due, arrived,
+                            now or dt.datetime.now(dt.UTC))
 
 
 def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: pd.DataFrame,
@@ -177,6 +231,28 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
         "crosscheck_rejected": len(found.rejected),
         "id_suggestions": len(suggestions),
     }
+
+
+def explain_membership(settings: Settings, id_number: str, on: dt.date) -> pd.DataFrame:
+    """Which file, row and date made a person a member of each status on ``on`` (or not), from the
+    last published rosters and adjustment lists."""
+    checked = ids.check(pd.Series([id_number], dtype="str"), as_of=on)
+    if not bool(checked["valid"].iloc[0]):
+        raise UserError("身份证号码无效，请核对后重试")
+    staged, kinds = _published_feeds(settings, {"roster", "roster_changes"})
+    parts = {kind: [f for feed, f in staged.items() if kinds[feed] == kind and len(f)]
+             for kind in ("roster", "roster_changes")}
+    roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
+    return adjustments.explain(roster, changes, int(checked["key"].iloc[0]), on)
+
+
+@locked_stage
+def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
+    """One feedback workbook per department with rejected rows, into the dated outbox."""
+    policy = policy_mod.load(settings.county)
+    written = feedback.write_feedback(settings, as_of=as_of, county_name=policy.jurisdiction.name)
+    log.info("部门反馈 %d 个工作簿，共 %d 行", written["workbooks"], written["rows"])
+    return written
 
 
 @locked_stage
@@ -275,10 +351,12 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
             feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
         except FeedError as exc:
             feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
+        feeds[feed]["freshness"] = feed_freshness(settings, feed)
         timings[f"ingest:{feed}"] = time.perf_counter() - t0
     stages = {}
     for name, fn in (
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
+        ("feedback", partial(write_feedback, settings, as_of=as_of)),
         ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
         ("bills", partial(make_bills, settings, run_id=run_id)),
         ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
@@ -301,10 +379,12 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         "tax_push": stages["tax_push"][1],
         "coverage": {k: stages["coverage"][k] for k in ("should_insure", "paid", "gap", "rate", "late",
                                                         "refund_candidates", "days_left", "by_status")},
-        "outputs": {**stages["outputs"]["outputs"], "fund_totals": stages["fund_totals"]["path"]},
+        "outputs": {**stages["outputs"]["outputs"], "fund_totals": stages["fund_totals"]["path"],
+                    "feedback": stages["feedback"]["folder"]},
         "funds": stages["fund_totals"]["funds"],
         "tax_answers": stages["tax_answers"],
         "reconciliation": stages["reconciliation"],
+        "stale_feeds": sorted(f for f, r in feeds.items() if r["freshness"]["state"] in ("late", "missing")),
         "stages": {k: v for k, v in stages.items() if k not in (
             "bills", "tax_push", "tax_answers", "coverage", "reconciliation", "outputs", "fund_totals")},
         "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},

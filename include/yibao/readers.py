@@ -6,16 +6,20 @@ Every value stays text: an ID that Excel turned into a number is shown the way E
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from yibao.errors import UserError
 from yibao.sources import Source
+from yibao.xlsx_limits import XlsxRefused, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
 MAX_EXACT_FLOAT = 2**53
@@ -64,6 +68,11 @@ def excel_text(value: object) -> str:
 
 
 def xlsx_rows(path: Path, name: str) -> list[list[str]]:
+    """The first sheet's cells as text, once :func:`check_xlsx` has bounded what reading it may cost."""
+    try:
+        check_xlsx(path)
+    except XlsxRefused as exc:
+        raise FeedError(f"文件 {name} 已拒收：{exc}") from None
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         return [[v if type(v) is str else excel_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
@@ -85,38 +94,99 @@ def _xlsx_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     rows = xlsx_rows(path, name)
     header_at = _find_header(rows, source, name)
     header = [c.strip() for c in rows[header_at]]
-    body = [r for r in rows[header_at + 1 :] if any(c.strip() for c in r)]
-    return pd.DataFrame(body or None, columns=header, dtype="str")
+    numbered = [(i, r) for i, r in enumerate(rows[header_at + 1 :], start=1) if any(c.strip() for c in r)]
+    raw = pd.DataFrame([r for _, r in numbered] or None, columns=header, dtype="str")
+    raw["_row"] = np.array([i for i, _ in numbered], dtype=np.int64)
+    raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in rows[:header_at]]
+    return raw
 
 
 def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
+    """Every cell as text; a row with more or fewer cells than the header is kept aside as ``_ragged``.
+
+    The rest of the file is used. Ragged rows keep their data row numbers (so do the rows after them)
+    and their raw text for the department's feedback workbook; nothing of them goes into messages.
+    """
     data = csv_as_utf8(path.read_bytes(), name)
     if not data.strip():
         raise FeedError(f"文件 {name} 是空文件")
-    raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, engine="pyarrow")
-    raw.columns = [str(c).strip() for c in raw.columns]
-    _find_header([list(raw.columns)], source, name)
-    return raw
+    header = [c.strip() for c in next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))]
+    _find_header([header], source, name)
+    ragged: list[tuple[int | None, int, str]] = []
+
+    def keep_aside(row: pacsv.InvalidRow) -> str:
+        ragged.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        ragged.clear()
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+
+    try:
+        table = read(threads=True)
+        if ragged:  # only a single-threaded read knows each bad row's number
+            table = read(threads=False)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise FeedError(f"文件 {name} 无法按 CSV 读取：{type(exc).__name__}") from None
+    raw = pd.DataFrame({i: col.to_pandas().astype("str") for i, col in enumerate(table.columns)})
+    raw.columns = header
+    bad_rows = np.array([n - 1 for n, _, _ in ragged], dtype=np.int64)  # pyarrow counts the header as 1
+    good = np.ones(len(raw) + len(ragged), dtype=bool)
+    good[bad_rows - 1] = False
+    raw["_row"] = np.flatnonzero(good) + 1
+    if ragged:
+        aside = pd.DataFrame({"_row": bad_rows, "_ragged": [f"{n}/{len(header)}" for _, n, _ in ragged],
+                              "_raw": [t for _, _, t in ragged]})
+        raw = pd.concat([raw, aside], ignore_index=True).sort_values("_row", kind="stable").fillna("")
+    return raw.reset_index(drop=True)
+
+
+def frame_columns(source: Source, header: list[str]) -> list[str]:
+    """The frame column holding each header position: canonical when the feed uses it, else ``_x:<header>``.
+
+    >>> from yibao.sources import load_sources
+    >>> frame_columns(load_sources()["tuiyi"], ["乡镇", "姓名", "备注", "姓名"])
+    ['town', 'name', '_x:备注', '_x:姓名']
+    """
+    mapping = source.header_map(header)
+    out: list[str] = []
+    for head in header:
+        column = mapping.get(head)
+        out.append(column if column is not None and column not in out else f"_x:{head}")
+    return out
 
 
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
     """Read one drop into canonical columns plus ``_file`` (the department's file name) and ``_row``.
 
     ``_row`` is the 1-based data row number under the header, as the clerk counts rows in the template.
+    Columns the feed does not use are kept as ``_x:<header>`` so the feedback workbook can give the
+    department its rows back as sent; ``attrs["layout"]`` holds each file's title rows and headers.
     """
     name = name or path.name
-    raw = (_xlsx_table if source.format == "xlsx" else _csv_table)(path, source, name)
+    where = f"{source.department}的文件“{name}”"
+    raw = (_xlsx_table if source.format == "xlsx" else _csv_table)(path, source, where)
     if raw.empty:
-        raise FeedError(f"文件 {name} 没有数据行")
-    mapping = source.header_map(list(raw.columns))
+        raise FeedError(f"{where} 没有数据行")
+    header = [str(c) for c in raw.columns if not str(c).startswith("_")]
     columns: dict[str, pd.Series] = {}
-    for header, column in mapping.items():
-        columns.setdefault(column, raw[header].fillna("").astype("str").str.strip())
+    for position, column in enumerate(frame_columns(source, header)):
+        values = raw.iloc[:, position].fillna("").astype("str")
+        columns[column] = values if column.startswith("_x:") else values.str.strip()
     for column in source.columns:
         columns.setdefault(column, pd.Series("", index=raw.index, dtype="str"))
     frame = pd.DataFrame(columns).reset_index(drop=True)
     frame["_file"] = name
-    frame["_row"] = np.arange(1, len(frame) + 1)
+    frame["_row"] = raw["_row"].to_numpy(np.int64)
+    for extra in ("_ragged", "_raw"):
+        frame[extra] = raw[extra].fillna("").astype("str").to_numpy() if extra in raw else ""
+    frame.attrs["layout"] = {name: {"title": raw.attrs.get("title", []), "header": header}}
     return frame
 
 
@@ -124,9 +194,11 @@ def read_feed(files: list[tuple[Path, str]], source: Source) -> pd.DataFrame:
     """All drops of one feed concatenated; ``files`` are (landed path, department file name) pairs."""
     frames = [read_drop(path, source, name) for path, name in files]
     if not frames:
-        return pd.DataFrame(columns=[*source.columns, "_file", "_row"])
-    frame = pd.concat(frames, ignore_index=True)
-    for column in source.optional:  # present in some drops only: blank where a drop lacks it
-        if column in frame:
-            frame[column] = frame[column].fillna("")
-    return frame
+        return pd.DataFrame(columns=[*source.columns, "_file", "_row", "_ragged", "_raw"])
+    feed = pd.concat(frames, ignore_index=True)
+    # optional columns (present in some drops only) and unused department columns: blank where a drop lacks them
+    for column in [*source.optional, *feed.columns[feed.columns.str.startswith("_x:")]]:
+        if column in feed:
+            feed[column] = feed[column].fillna("")
+    feed.attrs["layout"] = {k: v for f in frames for k, v in f.attrs["layout"].items()}
+    return feed

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from yibao.masking import quote_cells
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -24,6 +26,9 @@ ROW_REASONS: dict[str, Reason] = {
     "LABEL_NOT_FOR_DEPT": Reason("该人员类别不由本部门认定", "请由负责认定的部门报送"),
     "DUPLICATE_ROW": Reason("重复记录（同一人同一类别已在本名单中出现）", "请删除重复行"),
     "CHANGE_TYPE_BAD": Reason("动态调整类型应为“新增”或“退出”", "请更正动态调整类型"),
+    "DATE_MISSING": Reason("动态调整时间为空", "请填写新增或退出的生效日期（精确到年月日）"),
+    "EXIT_BEFORE_CAMPAIGN": Reason("退出时间早于本年度征缴开始日期，不在本期调整范围",
+                                   "请核实退出时间；往年已退出的人员应从总名单中删除，而不是列入本期调整名单"),
     "DATE_BAD": Reason("日期无法识别", "请按“年-月-日”填写，例如 2023-10-08"),
     "AMOUNT_BAD": Reason("缴费金额无法识别", "请填写以元为单位、最多两位小数的金额"),
     "YEAR_BAD": Reason("缴费年度无法识别", "请填写四位年度，例如 2024"),
@@ -33,6 +38,8 @@ ROW_REASONS: dict[str, Reason] = {
     "DECEASED": Reason("户籍状态为死亡", "请核实并作退出处理"),
     "MOVED_OUT": Reason("户籍已迁出本县", "请核实并作退出处理"),
     "NAME_MISMATCH": Reason("姓名与户籍登记不一致", "请核实姓名和身份证号码"),
+    "ROW_RAGGED": Reason("该行的列数与表头不一致，无法对应到各列",
+                         "姓名、地址等内容中如有逗号，请给该内容加英文双引号，或改用 Excel 模板后重新报送"),
 }
 
 
@@ -55,6 +62,22 @@ class Problems:
             text = text + "：" + detail
         text = text + "，" + reason.hint
         self._append(mask, code, text)
+
+    def add_quoted(self, mask: pd.Series, code: str, values: pd.Series, prefix: str = "") -> None:
+        """Like :meth:`add`, quoting each marked row's cell safely (see :func:`quote_cells`); only the
+        marked rows are rendered, so a clean million-row feed costs nothing here."""
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
+        if mask.any():
+            quoted = prefix + quote_cells(values[mask.to_numpy()])
+            self.add(mask, code, quoted.reindex(self.index, fill_value=""))
+
+    def replace(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
+        """Like :meth:`add`, but ``code`` becomes these rows' only problem (others were side effects)."""
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
+        if mask.any():
+            self.codes = self.codes.where(~mask, "")
+            self.texts = self.texts.where(~mask, "")
+            self.add(mask, code, detail)
 
     def add_rendered(self, mask: pd.Series, codes: pd.Series, texts: pd.Series) -> None:
         """Add problems whose codes and messages were already rendered (e.g. by the ID check)."""

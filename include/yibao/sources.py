@@ -16,10 +16,12 @@ import yaml
 
 from yibao.attributes import Attribute, parse_spec
 from yibao.errors import UserError
+from yibao.freshness import Due, parse_due
 
 SOURCES_DIR = Path(__file__).resolve().parents[1] / "sources"
 KINDS = {"register", "residence", "roster", "roster_changes", "payments", "employee_insured", "insured_elsewhere"}
-FORMATS = {"csv", "xlsx"}
+FORMATS = {"csv", "xlsx", "sql"}  # sql: a table or query on the department's 前置库 (yibao.db_pull)
+CURRENT_RULES = {"all", "newest_by_name_date", "newest_by_arrival"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ class Source:
     citation: str = ""
     attributes: tuple[Attribute, ...] = ()  # roster columns rules may test (see yibao.attributes)
     optional: dict[str, tuple[str, ...]] = field(default_factory=dict)  # read when present, not in the template
+    current: str = "all"  # which drops are read: all of them, or only the newest (see yibao.landing)
+    due: Due | None = None  # when the drop is expected (see yibao.freshness)
+    connection: str = ""  # format sql: Airflow connection id (CLI: env YIBAO_CONN_<ID>)
+    table: str = ""  # format sql: [schema.]table to read whole, or
+    query: str = ""  # format sql: a SELECT whose column names are the department's headers
 
     def header(self, column: str) -> str:
         """The department's official header for a canonical column (the first listed)."""
@@ -71,7 +78,7 @@ def _load_source(path: Path) -> Source:
             title=str(raw["title"]),
             kind=str(raw["kind"]),
             description=str(raw.get("description", "")),
-            files=str(raw["files"]),
+            files=str(raw["files"] if raw["format"] != "sql" else raw.get("files", "")),
             format=str(raw["format"]),
             columns=cols,
             required=tuple(raw.get("required", [])),
@@ -82,11 +89,20 @@ def _load_source(path: Path) -> Source:
                 parse_spec(str(name), spec, f"数据源配置 {path.name}")
                 for name, spec in (raw.get("attributes") or {}).items()
             ),
+            current=str(raw.get("current", "all")),
+            due=parse_due(raw.get("due")),
+            connection=str(raw.get("connection", "")),
+            table=str(raw.get("table", "")),
+            query=str(raw.get("query", "")),
         )
-    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as exc:
         raise UserError(f"数据源配置 {path.name} 格式错误：{exc!r}") from None
     if src.kind not in KINDS or src.format not in FORMATS:
         raise UserError(f"数据源配置 {path.name}：kind 应为 {sorted(KINDS)}，format 应为 {sorted(FORMATS)}")
+    if src.format == "sql" and not (src.connection and bool(src.table) != bool(src.query)):
+        raise UserError(f"数据源配置 {path.name}：format 为 sql 时需要 connection，以及 table 或 query 之一")
+    if src.current not in CURRENT_RULES:
+        raise UserError(f"数据源配置 {path.name}：current 应为 {sorted(CURRENT_RULES)}")
     missing = [c for c in src.required if c not in cols] + [
         a.name for a in src.attributes if a.name not in cols and a.name not in src.optional
     ]

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao import ids
+from yibao.masking import quote_cells
 from yibao.reasons import Problems
 from yibao.sources import Source, standard_statuses
 
@@ -78,12 +79,15 @@ def stage(
     as_of: dt.date,
     home_region: str | None,
     resolve_labels: Callable[[pd.Series], pd.Series],
+    campaign_start: dt.date | None = None,
     label_attributes: Callable[[pd.Series], pd.DataFrame] | None = None,
 ) -> Staged:
     """Validate and type one feed's rows (from :func:`yibao.readers.read_feed`).
 
-    ``label_attributes`` gives the attribute values a roster label tells by itself (see
-    :func:`yibao.policy.label_attributes`); a value written in the row's own column wins.
+    ``campaign_start`` is the first day of this year's collection campaign: a 退出 dated before it
+    belongs to an earlier year's lists and is sent back rather than applied. ``label_attributes`` gives
+    the attribute values a roster label tells by itself (see :func:`yibao.policy.label_attributes`); a
+    value written in the row's own column wins.
     """
     frame = frame.reset_index(drop=True)
     problems = Problems(frame.index)
@@ -107,9 +111,13 @@ def stage(
     out["_src"] = frame.index
     typer = _TYPERS[source.kind]
     if typer is _roster:
-        out = _roster(frame, out, source, problems, resolve_labels, label_attributes)
+        out = _roster(frame, out, source, problems, resolve_labels, campaign_start, label_attributes)
     else:
-        out = typer(frame, out, source, problems, resolve_labels)
+        out = typer(frame, out, source, problems, resolve_labels, campaign_start)
+    ragged = frame["_ragged"].astype("str") != "" if "_ragged" in frame else pd.Series(False, index=frame.index)
+    if ragged.any():  # a ragged row's cells are unknown: its only problem is its shape
+        shape = frame["_ragged"].astype("str").str.extract(r"^(\d+)/(\d+)$").fillna("")
+        problems.replace(ragged, "ROW_RAGGED", "本行 " + shape[0] + " 列，表头 " + shape[1] + " 列")
 
     # Rosters hold one row per (person, status); ``_src`` ties each back to the department's row.
     accepted = ~out["_src"].map(problems.rejected).to_numpy()
@@ -122,7 +130,7 @@ def stage(
     return Staged(keep, rejected.reset_index(drop=True))
 
 
-def _roster(frame, out, source, problems, resolve_labels, label_attributes=None):
+def _roster(frame, out, source, problems, resolve_labels, campaign_start, label_attributes=None):
     """One row per (person, status); unknown labels and duplicates are quarantined."""
     labels = frame["category"].astype("str").str.strip()
     problems.add(labels == "", "LABEL_EMPTY")
@@ -131,8 +139,8 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
     status = resolve_labels(exploded)
     unknown = status.isna()
     if unknown.any():
-        bad = exploded[unknown].groupby(level=0).agg("、".join)
-        problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", ("“" + bad + "”").reindex(frame.index, fill_value=""))
+        bad = quote_cells(exploded[unknown]).groupby(level=0).agg("、".join)
+        problems.add(frame.index.isin(bad.index), "LABEL_UNKNOWN", bad.reindex(frame.index, fill_value=""))
     if source.statuses:
         # Groups a rules file defines for itself may come from any roster; standard statuses only from theirs.
         foreign = status.notna() & ~status.isin(list(source.statuses)) & status.isin(standard_statuses())
@@ -147,12 +155,12 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
         if attr.name not in frame:
             continue
         values, bad = attr.parse(frame[attr.name])
-        problems.add(bad, attr.reason, attr.label + "“" + frame[attr.name].astype("str") + "”")
+        problems.add_quoted(bad, attr.reason, frame[attr.name], attr.label)
         rows[attr.name] = values.loc[exploded.index].to_numpy()
     if "certified_on" in frame:  # 认定时间: rules may count only statuses certified by a date
         text = frame["certified_on"].astype("str").str.strip()
         when = parse_dates(text)
-        problems.add((text != "") & when.isna(), "DATE_BAD", "认定时间“" + text + "”")
+        problems.add_quoted((text != "") & when.isna(), "DATE_BAD", text, "认定时间")
         rows["certified_on"] = when.loc[exploded.index].to_numpy()
     if label_attributes is not None:  # a label can tell an attribute itself (重度残疾人 ⇒ 残疾等级)
         told = label_attributes(exploded)
@@ -162,9 +170,16 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
     if source.kind == "roster_changes":
         change_text = frame["change_type"].astype("str").str.strip()
         change = change_text.map(CHANGE_TYPES)
-        problems.add(change.isna(), "CHANGE_TYPE_BAD", "“" + change_text + "”")
-        when = parse_dates(frame["change_date"])
-        problems.add(when.isna(), "DATE_BAD", "动态调整时间“" + frame["change_date"].astype("str") + "”")
+        problems.add_quoted(change.isna(), "CHANGE_TYPE_BAD", change_text)
+        written = frame["change_date"].astype("str").str.strip()
+        when = parse_dates(written)
+        problems.add(written == "", "DATE_MISSING")
+        problems.add_quoted(when.isna() & (written != ""), "DATE_BAD", written, "动态调整时间")
+        if campaign_start is not None:
+            early = (change == "exit") & (when < pd.Timestamp(campaign_start))
+            problems.add(early, "EXIT_BEFORE_CAMPAIGN",
+                         "退出时间 " + when.dt.strftime("%Y-%m-%d").fillna("") + "，本年度征缴自 "
+                         + campaign_start.isoformat() + " 开始")
         rows["change"] = change.loc[exploded.index].to_numpy()
         rows["change_date"] = when.loc[exploded.index].to_numpy()
     else:
@@ -174,7 +189,7 @@ def _roster(frame, out, source, problems, resolve_labels, label_attributes=None)
     return rows.reset_index(drop=True)
 
 
-def _register(frame, out, source, problems, resolve_labels):
+def _register(frame, out, source, problems, resolve_labels, campaign_start):
     out["household_id"] = frame["household_id"].astype("str")
     for column in ("relation", "phone", "address"):
         out[column] = frame[column].astype("str") if column in frame else ""
@@ -186,20 +201,20 @@ def _register(frame, out, source, problems, resolve_labels):
     return out
 
 
-def _residence(frame, out, source, problems, resolve_labels):
+def _residence(frame, out, source, problems, resolve_labels, campaign_start):
     until = parse_dates(frame["permit_valid_until"])
     out["permit_valid_until"] = until.to_numpy()
     problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
     return out
 
 
-def _payments(frame, out, source, problems, resolve_labels):
+def _payments(frame, out, source, problems, resolve_labels, campaign_start):
     fen = parse_fen(frame["paid_amount"])
-    problems.add(fen.isna(), "AMOUNT_BAD", "“" + frame["paid_amount"].astype("str") + "”")
+    problems.add_quoted(fen.isna(), "AMOUNT_BAD", frame["paid_amount"])
     year = parse_year(frame["paid_year"])
-    problems.add(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", "“" + frame["paid_year"].astype("str") + "”")
+    problems.add_quoted(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", frame["paid_year"])
     when = parse_dates(frame["paid_date"])
-    problems.add(when.isna(), "DATE_BAD", "缴费日期“" + frame["paid_date"].astype("str") + "”")
+    problems.add_quoted(when.isna(), "DATE_BAD", frame["paid_date"], "缴费日期")
     out["paid_fen"] = fen.to_numpy()
     out["paid_year"] = year.to_numpy()
     out["paid_date"] = when.to_numpy()
@@ -207,7 +222,7 @@ def _payments(frame, out, source, problems, resolve_labels):
     return out
 
 
-def _insured(frame, out, source, problems, resolve_labels):
+def _insured(frame, out, source, problems, resolve_labels, campaign_start):
     out["insured_since"] = parse_dates(frame["insured_since"]).to_numpy() if "insured_since" in frame else pd.NaT
     problems.add(pd.Series(out["key"].duplicated() & out["key"].ge(0), index=frame.index), "DUPLICATE_ROW")
     return out

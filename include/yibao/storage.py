@@ -34,6 +34,24 @@ feed_loads = sa.Table(
     sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Every file seen for a feed in a run: read ("used"), an older drop kept landed but not read
+# ("superseded"), or not taken at all ("refused": symlink, hidden, outside the inbox) with the reason.
+feed_files = sa.Table(
+    "feed_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("county", sa.String(32), nullable=False),
+    sa.Column("feed", sa.String(64), nullable=False),
+    sa.Column("file", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("arrived_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_feed_files_county_feed", "county", "feed"),
+)
+
 rejections = sa.Table(
     "rejections",
     metadata,

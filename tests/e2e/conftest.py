@@ -3,6 +3,7 @@ with its own AIRFLOW_HOME and YIBAO_HOME under the test's tmp dir, and stopped a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -123,8 +124,7 @@ def standalone(tmp_path):
         assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"
 
 
-def _dag_env(airflow_home: Path, **extra: str) -> dict[str, str]:
-    """Environment for a child process that runs DAGs with ``dag.test()`` against ``airflow_home``."""
+def _airflow_env(airflow_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.update(
         AIRFLOW_HOME=str(airflow_home),
@@ -137,15 +137,16 @@ def _dag_env(airflow_home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def dag_env():
-    return _dag_env
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory):
-    """A migrated Airflow metadata DB shared by one test module's DAG runs."""
+    """A migrated Airflow metadata DB for ``dag.test()`` runs in child processes (one per xdist worker)."""
     home = tmp_path_factory.mktemp("airflow_home")
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_dag_env(home), check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=_airflow_env(home),
+                   check=True, capture_output=True, timeout=300)
     return home
+
+
+@pytest.fixture
+def airflow_env(airflow_home):
+    """``airflow_env(**extra)``: the environment of a child process that runs DAGs against ``airflow_home``."""
+    return functools.partial(_airflow_env, airflow_home)

@@ -39,11 +39,11 @@ print("EXTRAS=" + json.dumps(extras, ensure_ascii=False))
 """
 
 
-def test_dag_chain_on_generated_county(airflow_home, dag_env, db_urls, tmp_path, auto_approve):
+def test_dag_chain_on_generated_county(airflow_env, db_urls, tmp_path, auto_approve):
     home = tmp_path / "data"
     summary = synth.generate("wenxi-2024", 3000, 5, home / "inbox" / "wenxi-2024")
-    env = dag_env(airflow_home, YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
-               YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
+    env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
+                      YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
     done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), *CHAIN], env=env, check=False,
                           capture_output=True, text=True, timeout=600)
     line = next((x for x in done.stdout.splitlines() if x.startswith("STATES=")), None)

@@ -88,3 +88,55 @@ def test_a_file_that_is_not_xlsx_fails_clearly(tmp_path):
     path.write_text("not a workbook")
     with pytest.raises(FeedError, match="不是有效的 Excel"):
         read_drop(path, load_sources()["minzheng_zongmingdan"])
+
+
+def test_a_ragged_csv_row_is_kept_aside_with_its_number_and_the_rest_is_read(tmp_path):
+    source = load_sources()["tuiyi"]
+    path = tmp_path / "优抚.csv"
+    path.write_text(
+        "乡镇,姓名,身份证号码,人员类别,备注\n"
+        "桐城镇,王五,140823194001011239,抚恤定补优抚对象,a\n"
+        "桐城镇,王,六,140823194001011239,抚恤定补优抚对象,b\n"  # unquoted comma in the name
+        "桐城镇,赵七,14082319800101123X,抚恤定补优抚对象,c\n"
+        "桐城镇,钱八\n",
+        encoding="utf-8",
+    )
+    frame = read_drop(path, source, "退役军人/优抚.csv")
+    assert frame["_row"].tolist() == [1, 2, 3, 4]
+    assert frame["_ragged"].tolist() == ["", "6/5", "", "2/5"]
+    assert frame.loc[1, "_raw"] == "桐城镇,王,六,140823194001011239,抚恤定补优抚对象,b"
+    assert frame.loc[[0, 2], "name"].tolist() == ["王五", "赵七"]
+    assert frame.loc[1, "id_number"] == "" and frame.loc[1, "name"] == ""
+    assert frame["_x:备注"].tolist() == ["a", "", "c", ""]  # a column the feed does not use, kept for feedback
+
+
+def test_ragged_rows_are_rejected_for_their_shape_only_without_quoting_them(tmp_path):
+    import datetime as dt
+
+    from yibao import policy
+    from yibao.staging import stage
+
+    source = load_sources()["tuiyi"]
+    path = tmp_path / "优抚.csv"
+    path.write_text("乡镇,姓名,身份证号码,人员类别\n桐城镇,王五,140823194001011236,抚恤定补优抚对象\n"
+                    "桐城镇,王,六,140823194001011236,抚恤定补优抚对象\n", encoding="utf-8")
+    rules = policy.load("wenxi-2024")
+    staged = stage(read_drop(path, source), source, as_of=dt.date(2023, 12, 1), home_region=None,
+                   resolve_labels=lambda s: policy.resolve_labels(rules, s))
+    assert len(staged.rows) == 1
+    assert staged.rejected["reason_codes"].tolist() == ["ROW_RAGGED"]
+    text = staged.rejected.loc[0, "reason_text"]
+    assert "本行 5 列，表头 4 列" in text
+    assert "140823194001011236" not in text and "王" not in text
+
+
+def test_blank_rows_in_a_workbook_keep_the_template_row_numbers(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [
+        ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+        ["", "", "", "", "", ""],
+        ["3", "桐城镇", "东街村", "李四", "14082319800101123X", "城镇低保家庭成员"],
+    ])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"])
+    assert frame["_row"].tolist() == [1, 3]
+    assert frame.attrs["layout"][path.name]["title"][0] == ["闻喜县民政局 2023年11月 困难人口总名单"]

@@ -1,4 +1,5 @@
-"""``yibao pipeline run`` runs every stage in one process; ``yibao db init`` prepares the databases."""
+"""``yibao pipeline run`` runs every stage in one process; ``yibao pipeline explain`` says why someone holds a
+status on a day; ``yibao db init`` prepares the databases."""
 
 from __future__ import annotations
 
@@ -30,6 +31,20 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from yibao import pipeline
+    from yibao.masking import mask_id
+
+    settings = Settings.from_env(args.county)
+    found = pipeline.explain_membership(settings, args.id, args.on)
+    print(f"{mask_id(args.id.strip())} 在 {args.on.isoformat()} 的人员类别：")
+    if found.empty:
+        print("  不在任何总名单或动态调整名单中")
+    for row in found.itertuples():
+        print(f"  {row.status}：{'是' if row.member else '否'} —— {row.reason}")
+    return 0
+
+
 def _init(args: argparse.Namespace) -> int:
     from yibao import pipeline, tax_exchange
 
@@ -51,6 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inbox", help="各部门报送文件所在目录（默认 $YIBAO_HOME/inbox/<county>）")
     p.add_argument("--as-of", type=date_arg, help="统计日期 YYYY-MM-DD（默认北京时间今天）")
     p.set_defaults(func=_run)
+
+    e = actions.add_parser("explain", help="某人在某日是否属于各人员类别，由哪个文件、哪一行、哪个日期决定")
+    e.add_argument("--county", required=True, help="规则编号，例如 wenxi-2024")
+    e.add_argument("--id", required=True, help="身份证号码")
+    e.add_argument("--on", type=date_arg, required=True, help="查询日期 YYYY-MM-DD")
+    e.set_defaults(func=_explain)
 
     db = sub.add_parser("db", help="数据库管理 (warehouse and tax exchange)")
     db_actions = db.add_subparsers(dest="action", required=True, metavar="动作")
