@@ -61,11 +61,13 @@ def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.Data
     key = payments["key"].to_numpy()[ok]
     date = payments["paid_date"].to_numpy()[ok]
     fen = payments["paid_fen"].fillna(0).to_numpy(dtype="int64")[ok]
-    order = np.lexsort((date, key))  # by person, earliest first
+    order = np.argsort(key, kind="stable")  # grouped by person
     key, date, fen = key[order], date[order], fen[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], dtype="int64")
-    return pd.DataFrame({"key": key[first], "paid_date": date[first],
-                         "paid_fen": np.add.reduceat(fen, first) if len(first) else fen[:0],
+    if not len(first):
+        return pd.DataFrame({"key": key, "paid_date": date, "paid_fen": fen, "records": fen})
+    earliest = np.minimum.reduceat(date.view("int64"), first).view(date.dtype)
+    return pd.DataFrame({"key": key[first], "paid_date": earliest, "paid_fen": np.add.reduceat(fen, first),
                          "records": np.diff(np.r_[first, len(key)])})
 
 
@@ -113,13 +115,14 @@ def person_statuses(
 
     has_paid = out["paid_date"].notna()
     late = has_paid & benefits.is_late(policy, out["paid_date"])
+    codes = list(STATUSES)
     status = np.select(
         [out["deceased"], out["moved_out"], out["employee_insured"], out["insured_elsewhere"],
          late, (subsidy > 0) & has_paid, subsidy > 0, has_paid],
-        list(EXCLUDED) + ["paid_late", "assisted_paid", "assisted_unpaid", "paid"],
-        default="unpaid",
+        [codes.index(c) for c in (*EXCLUDED, "paid_late", "assisted_paid", "assisted_unpaid", "paid")],
+        default=codes.index("unpaid"),
     )
-    out["status"] = pd.Series(status, index=out.index, dtype="str")
+    out["status"] = pd.Categorical.from_codes(status, categories=codes)  # 9 values: codes, not a million strings
     out["status_label"] = out["status"].map(STATUSES)
 
     out["benefit_start"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
@@ -204,7 +207,9 @@ def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     members = np.bincount(code)
     paid = np.bincount(code, weights=rows["status"].isin(PAID).to_numpy()).astype("int64")
     partial = np.flatnonzero((paid > 0) & (paid < members))
-    first = pd.Series(np.arange(len(code))).groupby(code).first().to_numpy()[partial]
+    first = np.empty(len(members), dtype="int64")
+    first[code[::-1]] = np.arange(len(code))[::-1]  # reversed, so each household's first row is written last
+    first = first[partial]
     out = pd.DataFrame({"town": rows["town"].to_numpy()[first], "village": rows["village"].to_numpy()[first],
                         "household_id": rows["household_id"].to_numpy()[first], "members": members[partial],
                         "paid": paid[partial], "unpaid": members[partial] - paid[partial]})
