@@ -126,8 +126,8 @@ def person_statuses(
     out["status_label"] = out["status"].map(STATUSES)
 
     out["benefit_start"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
-    out["benefit_rule"] = ""
-    out["benefit_clause"] = ""
+    for column in ("benefit_rule", "benefit_clause"):  # blank for all but late payers: categorical, not 1M strings
+        out[column] = pd.Categorical.from_codes(np.zeros(len(out), dtype="int8"), categories=[""])
     late_rows = out["status"] == "paid_late"
     if late_rows.any():
         exempt = set(policy.no_waiting.statuses) if policy.no_waiting else set()
@@ -137,8 +137,9 @@ def person_statuses(
             policy, out.loc[late_rows, "paid_date"], out.loc[late_rows, "birth_date"], group
         )
         out.loc[late_rows, "benefit_start"] = starts["benefit_start"].to_numpy()
-        out.loc[late_rows, "benefit_rule"] = starts["rule"].to_numpy()
-        out.loc[late_rows, "benefit_clause"] = starts["clause"].to_numpy()
+        for column, values in (("benefit_rule", starts["rule"]), ("benefit_clause", starts["clause"])):
+            out[column] = out[column].cat.add_categories(sorted(set(values)))
+            out.loc[late_rows, column] = values.to_numpy()
     return out.drop(columns=["deceased", "moved_out", "employee_insured", "insured_elsewhere", "status_date"])
 
 

@@ -26,8 +26,8 @@ from yibao.stages.files import published_feeds, stage_path
 
 log = logging.getLogger(__name__)
 INSURED_CASES = {"employee_insured": "employee_insurance", "insured_elsewhere": "insured_elsewhere"}
-LIST_COLUMNS = ["town", "village", "household_id", "should_insure", "status", "status_label", "paid_date", "paid_fen",
-                "category", "personal_fen", "benefit_start", "benefit_rule", "benefit_clause"]
+LIST_COLUMNS = ["town", "village", "should_insure", "status", "paid_date", "paid_fen", "category", "personal_fen",
+                "benefit_start", "benefit_rule", "benefit_clause"]
 OUTPUT_NAMES = {  # summary key → file or folder name in the day's outbox
     "report_xlsx": "参保缴费日报.xlsx",
     "report_html": "参保缴费日报.html",
@@ -43,11 +43,13 @@ def load_person_status(settings: Settings, columns: list[str] | None = None) -> 
     statuses = pd.read_parquet(stage_path(settings, "person_status"), columns=columns and ["key", *columns])
     path = stage_path(settings, "persons")
     present = [c for c in coverage.IDENTITY_COLUMNS if c in pq.read_schema(path).names]
-    people = pd.read_parquet(path, columns=["key", *present]).reindex(
-        columns=["key", *coverage.IDENTITY_COLUMNS], fill_value="")
+    people = pd.read_parquet(path, columns=["key", "household_id", *present]).reindex(
+        columns=["key", "household_id", *coverage.IDENTITY_COLUMNS], fill_value="")
     if len(people) != len(statuses) or not (people["key"].to_numpy() == statuses["key"].to_numpy()).all():
         raise RuntimeError("人员状态与人员表不一致，请先重新运行参保统计")
-    return pd.concat([statuses, people.drop(columns="key")], axis=1)
+    people["household_id"] = people["household_id"].fillna("")
+    joined = pd.concat([statuses, people.drop(columns="key")], axis=1)
+    return joined.assign(status_label=joined["status"].map(coverage.STATUSES)) if "status" in joined else joined
 
 
 def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +89,9 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
         if sum(by_status.values()) != len(persons) or frame["key"].duplicated().any():
             raise RuntimeError("人员状态合计与人员总数不一致")
 
-    storage.publish_parquet(statuses, stage_path(settings, "person_status"), audit=audit)
+    # Who a person is (and where the household number is) stays in persons.parquet: load_person_status joins it.
+    published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
+    storage.publish_parquet(published, stage_path(settings, "person_status"), audit=audit)
     storage.publish_parquet(towns, stage_path(settings, "coverage"))
     storage.publish_parquet(villages, stage_path(settings, "coverage_villages"))
     storage.publish_parquet(households, stage_path(settings, "partial_households"))
