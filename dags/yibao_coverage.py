@@ -34,12 +34,6 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from yibao import dag_support as ds
 
 
-def _args() -> tuple:
-    context = get_current_context()
-    params = context["params"]
-    return ds.run_settings(params), ds.run_as_of(params, context["dag_run"].run_after), context["run_id"]
-
-
 @dag(
     dag_id="yibao_coverage",
     schedule=[Asset(ds.BILLS)],
@@ -60,7 +54,7 @@ def yibao_coverage():
         """Statuses, gaps and today's snapshot; the asset event carries the headline figures."""
         from yibao import pipeline
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         result = pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id)
         get_current_context()["outlet_events"][Asset(ds.COVERAGE)].extra = ds.headline(settings.county, as_of, result)
         return result
@@ -70,7 +64,7 @@ def yibao_coverage():
         """The day's report and lists in the outbox; XCom and the asset event carry paths and counts only."""
         from yibao import pipeline
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         result = pipeline.write_outputs(settings, as_of=as_of, run_id=run_id)
         get_current_context()["outlet_events"][Asset(ds.REPORTS)].extra = {
             "county": settings.county, "as_of": as_of.isoformat(), "outbox": result["outbox"],
@@ -82,14 +76,14 @@ def yibao_coverage():
     def reconcile_payments() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         return pipeline.reconcile_payments(settings, as_of=as_of, run_id=run_id)
 
     @task
     def write_fund_totals() -> dict:
         from yibao import money_path
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         return money_path.write_fund_totals(settings, as_of=as_of, run_id=run_id)  # a path and totals per fund
 
     coverage = compute_coverage()

@@ -21,15 +21,9 @@ Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, task
 
 from yibao import dag_support as ds
-
-
-def _args() -> tuple:
-    context = get_current_context()
-    params = context["params"]
-    return ds.run_settings(params), ds.run_as_of(params, context["dag_run"].run_after), context["run_id"]
 
 
 @dag(
@@ -51,28 +45,28 @@ def yibao_decide():
     def resolve_identities() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         return pipeline.resolve_identities(settings, as_of=as_of, run_id=run_id)
 
     @task
     def decide_subsidies() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = _args()
+        settings, as_of, run_id = ds.task_args()
         return pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id)
 
     @task(outlets=[Asset(ds.BILLS)])
     def make_bills() -> dict:
         from yibao import pipeline
 
-        settings, _, run_id = _args()
+        settings, _, run_id = ds.task_args()
         return pipeline.make_bills(settings, run_id=run_id)
 
     @task
     def write_feedback() -> dict:
         from yibao import pipeline
 
-        settings, as_of, _ = _args()
+        settings, as_of, _ = ds.task_args()
         return pipeline.write_feedback(settings, as_of=as_of)
 
     identities = resolve_identities()

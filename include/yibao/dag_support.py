@@ -69,3 +69,12 @@ def connection_uri(feed: str) -> str | None:
     from airflow.sdk import Connection
 
     return Connection.get(source.connection).get_uri()
+
+
+def task_args() -> tuple[Settings, dt.date, str]:
+    """Inside a running task: its settings, as-of date and run id, from the run's Params."""
+    from airflow.sdk import get_current_context
+
+    context = get_current_context()
+    params = context["params"]
+    return run_settings(params), run_as_of(params, context["dag_run"].run_after), context["run_id"]
