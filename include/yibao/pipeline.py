@@ -290,7 +290,7 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
-    decided = pd.read_parquet(_stage_path(settings, "decisions"))
+    decided = pd.read_parquet(_stage_path(settings, "decisions"), filters=[("subsidy_fen", ">", 0)])  # billable only
     current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
     warehouse = storage.engine(settings.warehouse_url)
     with warehouse.begin() as conn:

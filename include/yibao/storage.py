@@ -301,7 +301,8 @@ def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()
     """A query's rows as a DataFrame: ``ints`` columns as int64, every other column as text (NULL → NA).
 
     PostgreSQL streams the result with ``COPY … TO STDOUT`` into Arrow's CSV reader; elsewhere the rows are
-    fetched and built column-wise (pandas' row-object path is ~20× slower).
+    fetched as the driver's tuples when no column needs SQLAlchemy's conversion, and built column-wise
+    (pandas' row-object path is ~20× slower).
     """
     columns = list(query.selected_columns.keys())
     if conn.dialect.name == "postgresql":
@@ -313,7 +314,10 @@ def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()
         frame = pd.read_csv(buffer, names=columns, header=None, dtype="str", keep_default_na=False,
                             na_values=["\\N"], engine="pyarrow") if buffer.getbuffer().nbytes else None
     else:
-        rows = conn.execute(query).all()
+        result = conn.execute(query)
+        raw = not any(c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+                      for c in query.selected_columns)
+        rows = result.cursor.fetchall() if raw else result.all()  # no Row objects when nothing needs converting
         frame = pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True))) if rows else None
     if frame is None:
         frame = pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
