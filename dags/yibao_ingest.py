@@ -101,7 +101,7 @@ def yibao_ingest():
     def publish() -> dict:
         """Announce fresh staging even if some feeds failed: they keep their last good data."""
         settings = ds.run_settings(get_current_context()["params"])
-        return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.parquet")))}
+        return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.arrow")))}
 
     feeds = prepare()
     ingested = ingest.expand(feed=feeds)

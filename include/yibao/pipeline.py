@@ -148,10 +148,10 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                   type(exc).__name__, " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)))
         raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
                    "请联系数据中心") from None
-    storage.publish_parquet(staged.rows, _feed_path(settings, feed))
+    storage.publish_frame(staged.rows, _feed_path(settings, feed))
     freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
                                   [f.original for f in landed], run_id)
-    storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
+    storage.publish_frame(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
@@ -180,7 +180,7 @@ def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: 
     for feed in roster_feeds:
         path = _rejections_path(settings, feed)
         if path.exists():
-            frames.append(pd.read_parquet(path).reindex(columns=wanted).assign(feed=feed))
+            frames.append(storage.read_staged(path).reindex(columns=wanted).assign(feed=feed))
     if len(crosscheck):
         frames.append(crosscheck.reindex(columns=wanted).assign(feed=crosscheck["source"]))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*wanted, "feed"])
@@ -202,8 +202,8 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
     staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
     found = build_identities(staged, kinds, as_of)
-    storage.publish_parquet(found.persons, _stage_path(settings, "persons"))
-    storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
+    storage.publish_frame(found.persons, _stage_path(settings, "persons"))
+    storage.publish_frame(found.memberships, _stage_path(settings, "memberships"))
     roster_feeds = [f for f, k in kinds.items() if k in ("roster", "roster_changes")]
     suggestions = _suggest_corrections(settings, found.persons, found.rejected, roster_feeds)
     warehouse = storage.engine(settings.warehouse_url)
@@ -222,8 +222,8 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
                     suggestions["feed"].tolist(), suggestions["file"].tolist(), suggestions["row_no"].tolist(),
                     mask_id_series(suggestions["suggested_id"]).tolist(), strict=True)],
             )
-    storage.publish_parquet(found.rejected, _rejections_path(settings, "_crosscheck"))
-    storage.publish_parquet(suggestions, _rejections_path(settings, "_suggestions"))
+    storage.publish_frame(found.rejected, _rejections_path(settings, "_crosscheck"))
+    storage.publish_frame(suggestions, _rejections_path(settings, "_suggestions"))
     log.info("人员 %d 人（应参保 %d 人），有效身份 %d 条，比对户籍退回 %d 行", len(found.persons),
              int(found.persons["should_insure"].sum()), len(found.memberships), len(found.rejected))
     return {
@@ -261,12 +261,12 @@ def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(
+    persons = storage.read_staged(
         _stage_path(settings, "persons"),
         columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                  "residence_permit"],
     )
-    memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    memberships = storage.read_staged(_stage_path(settings, "memberships"))
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
         inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
         memberships = pd.concat([memberships, inherited], ignore_index=True)
@@ -283,7 +283,7 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
         if not (fund_total == frame["subsidy_fen"]).all():
             raise RuntimeError("资助金额与各资金来源合计不一致")
 
-    storage.publish_parquet(decided, _stage_path(settings, "decisions"), audit=audit)
+    storage.publish_frame(decided, _stage_path(settings, "decisions"), audit=audit)
     assisted = decided[decided["subsidy_fen"] > 0]
     return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
 
@@ -292,7 +292,8 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
-    decided = pd.read_parquet(_stage_path(settings, "decisions"), filters=[("subsidy_fen", ">", 0)])  # billable only
+    decided = storage.read_staged(_stage_path(settings, "decisions"))
+    decided = decided[decided["subsidy_fen"] > 0].reset_index(drop=True)  # only these can have a bill
     current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
     warehouse = storage.engine(settings.warehouse_url)
     with warehouse.begin() as conn:

@@ -30,7 +30,7 @@ def test_rows_round_trip_with_nulls_quotes_and_types(db_urls):
     # writer emit NUL bytes: the rows must still arrive intact
     frame = pd.concat([pd.DataFrame({"name": pd.Series([], dtype="str")}), pd.DataFrame({
         "name": pd.Series(['张三,"引号"\n换行', "", None], dtype="str")})], ignore_index=True)
-    frame = frame.assign(amount_fen=[1, -2, 3_000_000_000], yuan=[Decimal("1.05"), Decimal("0"), None],
+    frame = frame.assign(amount_fen=[1, -2, 3_000_000_000], yuan=[Decimal("1.05"), Decimal(0), None],
                          ok=[True, False, True], at=[at, at, None], on=[dt.date(2024, 1, 1), None, dt.date(2023, 12, 31)])
     try:
         with engine.begin() as conn:
