@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao import redaction
 from yibao.errors import UserError
 from yibao.settings import Settings
 
@@ -203,12 +204,17 @@ def county_lock(settings: Settings, holder: str) -> Iterator[None]:
 
 
 def locked_stage(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a stage ``fn(settings, ...)`` under the county lock, the holder named by stage and run id."""
+    """Run a stage ``fn(settings, ...)`` under the county lock, the holder named by stage and run id.
+    An exception leaves the stage masked (:func:`yibao.redaction.masked`): Airflow and the CLI log it."""
 
     @functools.wraps(fn)
     def wrapper(settings: Settings, *args: Any, **kwargs: Any) -> Any:
         holder = f"yibao {fn.__name__} {kwargs.get('run_id') or ''}".strip()
-        with county_lock(settings, holder):
-            return fn(settings, *args, **kwargs)
+        try:
+            with county_lock(settings, holder):
+                return fn(settings, *args, **kwargs)
+        except Exception as exc:
+            failure = redaction.masked(exc)
+        raise failure  # outside the except block: the unmasked original is not its context
 
     return wrapper

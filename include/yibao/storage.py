@@ -237,10 +237,11 @@ tax_bills = sa.Table(
 
 
 def engine(url: str) -> sa.Engine:
-    """An engine for a warehouse URL; SQLite files get their folder created."""
+    """An engine for a warehouse URL; SQLite files get their folder created. Statement parameters (IDs,
+    names) are kept out of its error messages (see yibao.redaction)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url)
+    return sa.create_engine(url, hide_parameters=True)
 
 
 def chunks(items: list, size: int = 500):
