@@ -15,6 +15,8 @@ a cell in a ``KeyError`` or ``ValueError``. Hence, in one place each:
 Names cannot be told from other Chinese text in general. In another library's exception text every
 stand-alone run of two to four Han characters (or a name with ``·``) is taken for a name and masked;
 ``yibao`` exceptions carry Chinese sentences we wrote, already masked, so only their IDs are masked again.
+Likewise a log call's own text and plain arguments (民政局 looks like a name too): code that logs a name
+masks it itself (:func:`yibao.masking.mask_name`); an exception passed as an argument is masked here.
 
 >>> redact_ids("row 140823198001011234, old 140823800101123, run 20231225T120000")
 'row 140823********1234, old 140823*****1123, run 20231225T120000'
