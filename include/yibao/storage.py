@@ -333,13 +333,19 @@ def append_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> i
 
 
 def init_db(warehouse: sa.Engine) -> None:
-    """Create every warehouse table that does not exist yet (idempotent). The tax exchange is another
-    system: its tables are prepared by the push (:func:`init_exchange`), so a tax outage stops only that."""
-    metadata.create_all(warehouse)
+    """Bring the warehouse to the current schema (idempotent): Alembic revisions in ``yibao/migrations``,
+    so an existing warehouse keeps its data. The tax exchange is another system: its tables are prepared
+    by the push (:func:`init_exchange`), so a tax outage stops only that. The tables above must match the
+    head revision (tests/unit/test_migrations.py checks)."""
+    from yibao import migrations
+
+    migrations.upgrade(warehouse, "warehouse")
 
 
 def init_exchange(exchange: sa.Engine) -> None:
-    exchange_metadata.create_all(exchange)
+    from yibao import migrations
+
+    migrations.upgrade(exchange, "exchange")
 
 
 def publish_parquet(frame: pd.DataFrame, path: Path, audit: Callable[[pd.DataFrame], None] | None = None) -> Path:
