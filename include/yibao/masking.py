@@ -82,6 +82,7 @@ def quote_cells(values: pd.Series, max_len: int = 20) -> pd.Series:
     A shifted column puts IDs and names where a category or date was expected, so a message may only
     quote a cell once it cannot be either.
 
+    >>> import pandas as pd
     >>> quote_cells(pd.Series(["五保", "140823194001011239", "2023.13.01", "张三丰", "x" * 30])).tolist()
     ['“五*”', '“140823********1239”', '“2023.13.01”', '“张*丰”', '“xxxxxxxxxxxxxxxxxxxx…”']
     """

@@ -62,7 +62,7 @@ def safe_message(exc: BaseException) -> str:
     """An exception's text, masked for where it comes from (see the module docstring)."""
     try:
         text = str(exc)
-    except Exception:  # a broken __str__ must not hide the failure itself
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the failure itself
         text = ""
     text = text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
     return redact_ids(text) if _ours(exc) else foreign_text(text)
@@ -107,7 +107,7 @@ def mask_record(record: logging.LogRecord) -> None:
         record.args = tuple(safe_message(a) if isinstance(a, BaseException) else a for a in args)
     try:
         message = record.getMessage()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed call still logs, masked
         message = f"{record.msg} {args!r}"
     if record.exc_info and record.exc_info[1] is not None:
         message = f"{message}\n{describe(record.exc_info[1])}"

@@ -60,9 +60,10 @@ def _refusal(county: str, holder: str, since: object, waited: float) -> RunLocke
     )
 
 
-def _advisory_key(county: str) -> int:
-    """A positive 63-bit key per county for ``pg_advisory_lock``."""
-    return int.from_bytes(hashlib.blake2b(f"yibao-run:{county}".encode(), digest_size=8).digest()) >> 1
+def _advisory_key(database: str | None, county: str) -> int:
+    """A positive 63-bit key per warehouse database and county for ``pg_advisory_lock`` (advisory locks
+    are server-wide: two warehouses on one server must not share a county's lock)."""
+    return int.from_bytes(hashlib.blake2b(f"yibao-run:{database}:{county}".encode(), digest_size=8).digest()) >> 1
 
 
 def _now() -> dt.datetime:
@@ -81,7 +82,7 @@ def _pid_alive(pid: int) -> bool:
 
 @contextmanager
 def _postgres_lock(engine: sa.Engine, county: str, holder: str, wait: float) -> Iterator[None]:
-    key = _advisory_key(county)
+    key = _advisory_key(engine.url.database, county)
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         conn.execute(sa.text("SELECT set_config('application_name', :name, false)"), {"name": holder[:63]})
@@ -213,7 +214,7 @@ def locked_stage(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with county_lock(settings, holder):
                 return fn(settings, *args, **kwargs)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure leaves masked, re-raised just below
             failure = redaction.masked(exc)
         raise failure  # outside the except block: the unmasked original is not its context
 

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # the one top-level error path: a masked traceback, never the raw one
+    except Exception as exc:  # noqa: BLE001 - the one top-level error path: a masked traceback, never the raw one
         print(redaction.describe(exc), file=sys.stderr)
         print(f"错误：运行中出现未预料的错误（{type(exc).__name__}），详情见上（身份证号码和姓名已隐去）；"
               "请联系数据中心", file=sys.stderr)
