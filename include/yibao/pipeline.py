@@ -332,7 +332,7 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
             full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
         conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
                                                          storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
-        storage.append_frame(conn, storage.work_items, pd.DataFrame({
+        storage.insert_frame(conn, storage.work_items, pd.DataFrame({
             "county": settings.county, "kind": cases["kind"], "bill_no": cases["bill_no"],
             "id_masked": mask_id_series(cases["id_number"]), "name_masked": cases["name"].map(mask_name),
             "town": cases["town"], "reason_code": cases["kind"].str.upper(), "reason_text": cases["reason_text"],

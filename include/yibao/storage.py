@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -237,11 +239,25 @@ tax_bills = sa.Table(
 
 
 def engine(url: str) -> sa.Engine:
-    """An engine for a warehouse URL; SQLite files get their folder created. Statement parameters (IDs,
-    names) are kept out of its error messages (see yibao.redaction)."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, hide_parameters=True)
+    """An engine for a warehouse URL; SQLite files get their folder created and run in WAL mode.
+    Statement parameters (IDs, names) are kept out of its error messages (see yibao.redaction).
+
+    WAL lets the UI and the checks read while a stage writes, and with ``synchronous=NORMAL`` a commit
+    costs no fsync (a power cut may lose the last commits, never consistency; a rerun redoes them).
+    """
+    if not url.startswith("sqlite:///"):
+        return sa.create_engine(url, hide_parameters=True)
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    created = sa.create_engine(url, hide_parameters=True)
+
+    @sa.event.listens_for(created, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return created
 
 
 def chunks(items: list, size: int = 500):
@@ -251,14 +267,35 @@ def chunks(items: list, size: int = 500):
 
 
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
-    """Insert every row of ``frame`` (columns named as the table's) as native Python values, NULL for NA."""
+    """Bulk-insert ``frame`` (columns named as the table's; NA is NULL) without a Python dict per row.
+
+    PostgreSQL gets ``COPY … FROM STDIN`` of Arrow-written CSV, which it parses into the columns' types;
+    SQLite gets the DB-API ``executemany`` over plain tuples, each column passed once through the
+    SQLAlchemy type's bind processor (so dates and datetimes are stored as SQLAlchemy stores them).
+    """
     if frame.empty:
         return 0
-    native = frame.astype(object).where(frame.notna(), None)
-    columns = list(native.columns)
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*(native[c].tolist() for c in columns), strict=True)]
-    conn.execute(sa.insert(table), records)
-    return len(records)
+    # one chunk per column: pyarrow 26's CSV writer emits NUL bytes for a column whose first chunk is empty
+    arrow = pa.Table.from_pandas(frame, preserve_index=False).combine_chunks()
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(arrow, sink, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+            buffer = io.BytesIO(sink.getvalue().to_pybytes())
+            cursor.copy_expert(f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)', buffer)
+        else:
+            values = []
+            for name, column in zip(frame.columns, arrow.columns, strict=True):
+                process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                items = column.to_pylist()
+                values.append([None if v is None else process(v) for v in items] if process else items)
+            marks = ", ".join("?" * len(values))
+            cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', list(zip(*values, strict=True)))
+    finally:
+        cursor.close()
+    return len(frame)
 
 
 def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -288,11 +325,10 @@ _TEMP_TYPES = {"int64": sa.BigInteger, "Int64": sa.BigInteger, "bool": sa.Boolea
 
 
 def stage_frame(conn: sa.Connection, frame: pd.DataFrame, key: tuple[str, ...] = ()) -> sa.Table:
-    """Load ``frame`` into a new temporary table in one set-based step, for INSERT…SELECT / UPDATE…FROM.
+    """Bulk-load ``frame`` (:func:`insert_frame`) into a new temporary table, for INSERT…SELECT / UPDATE…FROM.
 
-    PostgreSQL gets ``COPY … FROM STDIN``; SQLite gets the whole frame as one JSON parameter expanded by
-    ``json_each``. No per-row parameter lists either way. Integer columns stay integers, the rest is text.
-    The caller drops the table (:func:`drop_staged`) or lets the session end.
+    Integer and boolean columns keep their type, the rest is text. The caller drops the table
+    (:func:`drop_staged`) or lets the session end.
     """
     temp = sa.Table(
         f"tmp_{uuid.uuid4().hex[:12]}", sa.MetaData(),
@@ -300,36 +336,14 @@ def stage_frame(conn: sa.Connection, frame: pd.DataFrame, key: tuple[str, ...] =
         prefixes=["TEMPORARY"],
     )
     temp.create(conn)
-    if frame.empty:
-        return temp
-    if conn.dialect.name == "postgresql":
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-        buffer.seek(0)
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY {temp.name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    insert_frame(conn, temp, frame)
+    if conn.dialect.name == "postgresql" and len(frame):
         conn.execute(sa.text(f"ANALYZE {temp.name}"))  # row counts for the planner (temp tables have none)
-    else:
-        picks = ", ".join(f"value ->> {i}" for i in range(len(frame.columns)))
-        conn.execute(sa.text(f"INSERT INTO {temp.name} SELECT {picks} FROM json_each(:rows)"),
-                     {"rows": frame.to_json(orient="values", force_ascii=False)})
     return temp
 
 
 def drop_staged(conn: sa.Connection, temp: sa.Table) -> None:
     temp.drop(conn)
-
-
-def append_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> int:
-    """Append ``frame`` (columns named as the table's) set-based: staged, then one INSERT…SELECT."""
-    if frame.empty:
-        return 0
-    staged = stage_frame(conn, frame)
-    conn.execute(sa.insert(table).from_select(list(frame.columns), sa.select(
-        *(sa.cast(staged.c[c], table.c[c].type) for c in frame.columns))))
-    drop_staged(conn, staged)
-    return len(frame)
 
 
 def init_db(warehouse: sa.Engine) -> None:
