@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -41,6 +42,18 @@ def integrity_error(settings) -> None:
             "funds": "{}", "content_hash": "x", "version": 1, "status": "new", "run_id": "r"})
 
 
+def bulk_error(settings) -> None:
+    """The same violation through the bulk writer (PostgreSQL's COPY quotes the failing line)."""
+    engine = storage.engine(settings.warehouse_url)
+    storage.init_db(engine)
+    with engine.begin() as conn:
+        storage.insert_frame(conn, storage.bills, pd.DataFrame({
+            "bill_no": ["B1"], "county": ["wenxi-2024"], "year": [2024], "person_key": [1], "id_number": [IDS[0]],
+            "name": [NAMES[0]], "town": [NAMES[1]], "category": [NAMES[2]], "subsidy_fen": [None],
+            "personal_fen": [0], "funds": ["{}"], "content_hash": ["x"], "version": [1], "status": ["new"],
+            "run_id": ["r"]}))
+
+
 def cell_error() -> None:
     try:
         pd.DataFrame({"id_number": [IDS[1]]}).set_index("id_number").loc[IDS[2]]
@@ -50,10 +63,10 @@ def cell_error() -> None:
 
 @pytest.fixture
 def failures(settings):
-    return {"integrity": lambda: integrity_error(settings), "cell": cell_error}
+    return {"integrity": lambda: integrity_error(settings), "bulk": lambda: bulk_error(settings), "cell": cell_error}
 
 
-@pytest.mark.parametrize("kind", ["integrity", "cell"])
+@pytest.mark.parametrize("kind", ["integrity", "bulk", "cell"])
 def test_the_cli_prints_a_masked_failure(failures, kind, monkeypatch, capsys, caplog):
     def run(settings, as_of=None):
         logging.getLogger("yibao.pipeline").error("失败的行 %s", IDS[0])  # a careless log call
@@ -63,13 +76,13 @@ def test_the_cli_prints_a_masked_failure(failures, kind, monkeypatch, capsys, ca
     assert cli_main(["pipeline", "run", "--county", "wenxi-2024"]) == 1
     out, err = capsys.readouterr()
     assert "Traceback (most recent call last)" in err and "运行中出现未预料的错误" in err
-    assert ("IntegrityError" if kind == "integrity" else "ValueError") in err
+    assert re.search({"integrity": "IntegrityError", "bulk": "(?i)not.null", "cell": "ValueError"}[kind], err)
     assert "140823********1234" in err if kind == "cell" else "bills" in err  # masked, yet still useful
     assert_clean(out + err + caplog.text)
     assert_clean("".join(str(r.msg) + str(r.args) + str(r.exc_info) for r in caplog.records))
 
 
-@pytest.mark.parametrize("kind", ["integrity", "cell"])
+@pytest.mark.parametrize("kind", ["integrity", "bulk", "cell"])
 def test_a_stage_raises_a_masked_error_and_the_logs_are_masked(settings, failures, kind, monkeypatch, caplog):
     def build_bills(*args, **kwargs):
         failures[kind]()
@@ -86,7 +99,8 @@ def test_a_stage_raises_a_masked_error_and_the_logs_are_masked(settings, failure
     except MaskedError:
         logging.getLogger("yibao.pipeline").exception("阶段失败：%s", exc)
     rendered = "".join(traceback.format_exception(exc)) + describe(exc) + caplog.text
-    assert ("IntegrityError" if kind == "integrity" else "ValueError: invalid literal for int()") in rendered
+    assert re.search({"integrity": "IntegrityError", "bulk": "(?i)not.null",
+                      "cell": r"ValueError: invalid literal for int\(\)"}[kind], rendered)
     assert_clean(rendered)
     assert_clean("".join(str(r.msg) + str(r.args) + str(r.exc_info) + str(r.exc_text) for r in caplog.records))
 
