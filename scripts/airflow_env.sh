@@ -23,3 +23,6 @@ export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="${AIRFLOW__LOGGING__TRIGGER_LO
 
 export YIBAO_HOME="${YIBAO_HOME:-$YIBAO_PROJECT/data}"
 export YIBAO_COUNTY="${YIBAO_COUNTY:-wenxi-2024}"
+# The demo's synthetic campaign is the 2024 policy year's (rosters and payments up to 2023-12-25): runs
+# without an as_of Param take this date, as today's lies outside that campaign and would be refused.
+export YIBAO_AS_OF="${YIBAO_AS_OF-2023-12-25}"

@@ -40,11 +40,23 @@ def run_settings(params: Mapping[str, Any]) -> Settings:
 
 
 def run_as_of(params: Mapping[str, Any], run_after: dt.datetime | None) -> dt.date:
-    """The ``as_of`` Param when given (reruns for a past day), else the run's date in Beijing time."""
+    """The ``as_of`` Param when given (reruns for a past day), else ``YIBAO_AS_OF``, else the run's date in
+    Beijing time; refused outside the policy year's campaign, a warning outside its collection window
+    (:mod:`yibao.run_date`). Call inside a task only."""
+    import logging
+
+    from yibao import policy, run_date
+
+    settings = run_settings(params)
     if params.get("as_of"):
-        return dt.date.fromisoformat(str(params["as_of"]))
-    moment = run_after or dt.datetime.now(dt.UTC)
-    return moment.astimezone(zoneinfo.ZoneInfo(TIMEZONE)).date()
+        as_of = dt.date.fromisoformat(str(params["as_of"]))
+    else:
+        moment = run_after or dt.datetime.now(dt.UTC)
+        as_of = settings.as_of or moment.astimezone(zoneinfo.ZoneInfo(TIMEZONE)).date()
+    warning = run_date.check(policy.load(settings.county), as_of)
+    if warning:
+        logging.getLogger(__name__).warning(warning)
+    return as_of
 
 
 def headline(county: str, as_of: dt.date, coverage: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from yibao import adjustments, db_pull, freshness, ids, money_path, quality, storage
+from yibao import adjustments, db_pull, freshness, ids, money_path, quality, run_date, run_lock, storage
 from yibao import bills as bills_mod
 from yibao import policy as policy_mod
 from yibao import reconcile as reconcile_mod
@@ -148,6 +148,10 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                   type(exc).__name__, " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)))
         raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
                    "请联系数据中心") from None
+    if staged.rows.empty and len(frame) and _has_rows(_feed_path(settings, feed)):
+        top = staged.rejected["reason_text"].value_counts().index[0] if len(staged.rejected) else ""
+        raise fail(f"{source.department}{source.title}：{len(frame)} 行全部未通过校验（{top}），"
+                   "保留上次入库的数据；请核对文件或统计日期")
     storage.publish_frame(staged.rows, _feed_path(settings, feed))
     freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
                                   [f.original for f in landed], run_id)
@@ -161,6 +165,11 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
              source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
              len(staged.rejected))
     return {**result, "status": "ok"}
+
+
+def _has_rows(path: Path) -> bool:
+    """Does a published table exist with rows in it (a good one that an empty one must not replace)?"""
+    return path.exists() and storage.staged_rows(path) > 0
 
 
 def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None) -> dict:
@@ -336,11 +345,15 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
 
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
     """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
-    reported and the others go on."""
-    as_of = as_of or today()
+    reported and the others go on. An ``as_of`` outside the policy year's campaign is refused before the
+    lock or any table is touched; outside the collection window the summary's ``as_of_warning`` says so."""
+    as_of = as_of or settings.as_of or today()
+    warning = run_date.check(policy_mod.load(settings.county), as_of)  # refuses before anything is written
+    if warning:
+        log.warning(warning)
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     with county_lock(settings, f"yibao pipeline run {run_id}"):
-        return _run_locked(settings, as_of, run_id)
+        return {**_run_locked(settings, as_of, run_id), "as_of_warning": warning}
 
 
 def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
@@ -350,15 +363,16 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
 
     def one_feed(feed: str) -> tuple[dict, float]:
         t0 = time.perf_counter()
-        try:  # this thread works under the county lock the run holds
-            result = ingest_feed.__wrapped__(settings, feed, as_of=as_of, run_id=run_id)
+        try:
+            result = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
         except FeedError as exc:
             result = {"feed": feed, "status": "failed", "error": str(exc)}
         result["freshness"] = feed_freshness(settings, feed)
         return result, time.perf_counter() - t0
 
     # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL).
-    with ThreadPoolExecutor(max_workers=INGEST_THREADS, thread_name_prefix="ingest") as pool:
+    with ThreadPoolExecutor(max_workers=INGEST_THREADS, thread_name_prefix="ingest",
+                            initializer=run_lock.adopt, initargs=(settings.county,)) as pool:
         done = dict(zip(load_sources(), pool.map(one_feed, load_sources()), strict=True))
     feeds = {feed: result for feed, (result, _) in done.items()}
     timings.update({f"ingest:{feed}": seconds for feed, (_, seconds) in done.items()})

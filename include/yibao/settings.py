@@ -5,6 +5,7 @@ One place reads the environment so the CLI, the DAG tasks and the tests agree on
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ class Settings:
     auto_approve_max_bills: int = 0
     auto_approve_max_yuan: str = "0"
     overdue_days: int = 30  # reconciliation: a bill tax has had this long without any payment is a case
+    # The run date when none is given (``YIBAO_AS_OF``): replays and the demo, whose synthetic campaign is
+    # a past year's, pin it; unset, runs use today's date in Beijing. Checked like any date (yibao.run_date).
+    as_of: dt.date | None = None
 
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
@@ -40,6 +44,7 @@ class Settings:
             auto_approve_max_bills=int(os.environ.get("YIBAO_AUTO_APPROVE_MAX_BILLS") or 0),
             auto_approve_max_yuan=os.environ.get("YIBAO_AUTO_APPROVE_MAX_YUAN") or "0",
             overdue_days=int(os.environ.get("YIBAO_OVERDUE_DAYS") or 30),
+            as_of=dt.date.fromisoformat(os.environ["YIBAO_AS_OF"]) if os.environ.get("YIBAO_AS_OF") else None,
         )
 
     @property

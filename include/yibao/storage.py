@@ -241,14 +241,15 @@ tax_bills = sa.Table(
 
 def engine(url: str) -> sa.Engine:
     """An engine for a warehouse URL; SQLite files get their folder created and run in WAL mode.
+    Statement parameters (IDs, names) are kept out of its error messages (see yibao.redaction).
 
     WAL lets the UI and the checks read while a stage writes, and with ``synchronous=NORMAL`` a commit
     costs no fsync (a power cut may lose the last commits, never consistency; a rerun redoes them).
     """
     if not url.startswith("sqlite:///"):
-        return sa.create_engine(url)
+        return sa.create_engine(url, hide_parameters=True)
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    created = sa.create_engine(url)
+    created = sa.create_engine(url, hide_parameters=True)
 
     @sa.event.listens_for(created, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
@@ -351,13 +352,19 @@ def drop_staged(conn: sa.Connection, temp: sa.Table) -> None:
 
 
 def init_db(warehouse: sa.Engine) -> None:
-    """Create every warehouse table that does not exist yet (idempotent). The tax exchange is another
-    system: its tables are prepared by the push (:func:`init_exchange`), so a tax outage stops only that."""
-    metadata.create_all(warehouse)
+    """Bring the warehouse to the current schema (idempotent): Alembic revisions in ``yibao/migrations``,
+    so an existing warehouse keeps its data. The tax exchange is another system: its tables are prepared
+    by the push (:func:`init_exchange`), so a tax outage stops only that. The tables above must match the
+    head revision (tests/unit/test_migrations.py checks)."""
+    from yibao import migrations
+
+    migrations.upgrade(warehouse, "warehouse")
 
 
 def init_exchange(exchange: sa.Engine) -> None:
-    exchange_metadata.create_all(exchange)
+    from yibao import migrations
+
+    migrations.upgrade(exchange, "exchange")
 
 
 def publish_frame(frame: pd.DataFrame, path: Path, audit: Callable[[pd.DataFrame], None] | None = None) -> Path:
@@ -386,6 +393,13 @@ def publish_frame(frame: pd.DataFrame, path: Path, audit: Callable[[pd.DataFrame
 def read_staged(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A published stage table (memory-mapped: only the columns asked for are touched)."""
     return pafeather.read_table(path, columns=columns, memory_map=True).to_pandas()
+
+
+def staged_rows(path: Path) -> int:
+    """The row count of a published stage table, from its batches' headers."""
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
 def staged_columns(path: Path) -> list[str]:

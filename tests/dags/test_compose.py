@@ -104,3 +104,11 @@ def test_the_image_installs_the_locked_environment():
     dockerfile = (PROJECT / "Dockerfile").read_text(encoding="utf-8")
     assert "uv pip sync --no-cache --require-hashes requirements.lock" in dockerfile
     assert "--no-deps -e ." in dockerfile
+
+
+def test_every_published_port_faces_this_machine_only(services):
+    """A published port without an address listens on every interface (the UI's login included)."""
+    published = {name: [str(p) for p in spec.get("ports", [])] for name, spec in services.items()}
+    assert published["airflow-apiserver"] == ["127.0.0.1:8080:8080"]
+    assert {name: [p for p in ports if not p.startswith("127.0.0.1:")] for name, ports in published.items()
+            if any(not p.startswith("127.0.0.1:") for p in ports)} == {}
