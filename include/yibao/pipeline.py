@@ -1,6 +1,6 @@
 """The pipeline's stages as plain functions: the DAG tasks and ``yibao pipeline run`` call the same ones.
 
-Stages hand data to each other as published Parquet files under ``Settings.staging`` and as warehouse
+Stages hand data to each other as published Arrow IPC files under ``Settings.staging`` and as warehouse
 tables; each stage returns only counts (safe for XCom: no personal data).
 """
 

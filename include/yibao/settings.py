@@ -59,5 +59,5 @@ class Settings:
 
     @property
     def staging(self) -> Path:
-        """Published canonical tables (Parquet), one per feed and per stage."""
+        """Published canonical tables (Arrow IPC files), one per feed and per stage."""
         return self.home / "staging" / self.county

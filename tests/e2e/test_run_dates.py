@@ -11,7 +11,6 @@ import hashlib
 import logging
 import shutil
 
-import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
@@ -106,8 +105,8 @@ def test_outside_the_collection_window_the_run_goes_on_and_says_so(ran, caplog):
 
 def test_a_drop_whose_every_row_is_rejected_never_replaces_a_good_staged_table(ran):
     """Called below the date check (as a buggy caller could): the last good table stays."""
-    counts = {feed: pq.read_metadata(ran.staging / "feeds" / f"{feed}.parquet").num_rows for feed in load_sources()
-              if (ran.staging / "feeds" / f"{feed}.parquet").exists()}
+    counts = {feed: storage.staged_rows(ran.staging / "feeds" / f"{feed}.arrow") for feed in load_sources()
+              if (ran.staging / "feeds" / f"{feed}.arrow").exists()}
     refused = []
     for feed in counts:
         try:
@@ -116,5 +115,5 @@ def test_a_drop_whose_every_row_is_rejected_never_replaces_a_good_staged_table(r
             refused.append(feed)
             assert "全部未通过校验" in str(exc) and "保留上次入库的数据" in str(exc)
     assert refused  # the date did reject whole drops …
-    after = {feed: pq.read_metadata(ran.staging / "feeds" / f"{feed}.parquet").num_rows for feed in counts}
+    after = {feed: storage.staged_rows(ran.staging / "feeds" / f"{feed}.arrow") for feed in counts}
     assert after == counts  # … and none of them replaced what was staged

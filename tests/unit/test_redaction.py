@@ -89,7 +89,7 @@ def test_a_stage_raises_a_masked_error_and_the_logs_are_masked(settings, failure
 
     monkeypatch.setattr(bills_mod, "build_bills", build_bills)
     pipeline.init(settings)
-    pd.DataFrame({"x": [1]}).to_parquet(settings.staging / "decisions.parquet")
+    storage.publish_frame(pd.DataFrame({"subsidy_fen": [1]}), settings.staging / "decisions.arrow")
     with pytest.raises(MaskedError) as raised:
         pipeline.make_bills(settings, run_id="r")
     exc = raised.value

@@ -2,7 +2,7 @@
 (``write_outputs``): the daily report, the towns' reminder lists, the villages' 公示 lists, refund
 candidates and late payers, in the dated outbox.
 
-Both return counts and paths only (safe for XCom and logs); personal data stays in Parquet and the outbox.
+Both return counts and paths only (safe for XCom and logs); personal data stays in the staged tables and the outbox.
 """
 
 from __future__ import annotations
