@@ -150,3 +150,30 @@ def airflow_home(tmp_path_factory):
 def airflow_env(airflow_home):
     """``airflow_env(**extra)``: the environment of a child process that runs DAGs against ``airflow_home``."""
     return functools.partial(_airflow_env, airflow_home)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve(command, env, url) -> url``: start a web server in its own session, wait until ``url``
+    answers (any status), and stop it when the test ends."""
+    processes: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(command: list[str], env: dict[str, str], url: str) -> str:
+        log = tmp_path / f"server-{len(processes)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        processes.append((process, log))
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"server exited:\n{tail(log)}"
+            assert time.monotonic() < deadline, f"server not answering after 120 s:\n{tail(log)}"
+            try:
+                httpx.get(url, timeout=2)
+                return url
+            except httpx.TransportError:
+                time.sleep(0.5)
+
+    yield start
+    for process, _ in processes:
+        stop(process)

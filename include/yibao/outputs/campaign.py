@@ -11,6 +11,7 @@ from yibao.money import yuan
 from yibao.outputs import charts
 
 CHANGES = {"new": "新增", "amended": "变更", "cancelled": "作废"}
+STAGES = {"staging": "入库校验", "crosscheck": "与户籍核对"}
 
 
 def _pct(value: float | None) -> str:
@@ -28,8 +29,8 @@ def render(view: CountyView, counties: list[str], base: str) -> str:
              + ("" if t["task_population"] is None else f"　任务 {_num(t['task_population'])}，完成 {_pct(t['task_rate'])}")
              for t in towns]
     chart = {
-        "towns": Markup(charts.progress_bars([t["town"] for t in towns], [t["task_rate"] if t["task_rate"] is not None
-                                             else t["rate"] for t in towns], notes, title="各镇街任务完成率")),
+        "towns": Markup(charts.progress_bars([t["town"] for t in towns], [t["rate"] for t in towns], notes,
+                                             title="各镇街参保缴费率")),
         "trend": Markup(charts.trend_lines([d["as_of"] for d in view.trend], {
             "已缴费人数": [float(d["paid"]) for d in view.trend],
             "应参保人数": [float(d["should_insure"]) for d in view.trend]}, view.window, title="征缴进度趋势")),
@@ -38,6 +39,6 @@ def render(view: CountyView, counties: list[str], base: str) -> str:
     env = Environment(loader=PackageLoader("yibao.outputs", "templates"), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("campaign.html.j2").render(
         v=view, counties=counties, base=base, chart=chart, latest=latest, pct=_pct, num=_num, yuan=yuan,
-        changes=CHANGES, pending=[b for b in view.batches if b["status"] == "pending"],
+        changes=CHANGES, stages=STAGES, pending=[b for b in view.batches if b["status"] == "pending"],
         task=sum(t["task_population"] or 0 for t in towns) or None,
     )
