@@ -33,6 +33,7 @@ def auto_approve() -> dict[str, str]:
 class Standalone:
     api: httpx.Client  # logged in as admin
     log: Path  # everything standalone printed
+    env: dict[str, str]  # the environment it was started with (ports)
 
     def log_tail(self) -> str:
         return tail(self.log)
@@ -118,7 +119,7 @@ def standalone(tmp_path):
             .json()["access_token"]
         )
         with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
-            yield Standalone(api, log)
+            yield Standalone(api, log, env)
     finally:
         stop(process)
         assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"
