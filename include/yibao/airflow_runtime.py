@@ -48,6 +48,33 @@ class PreloadingLocalExecutor(LocalExecutor):
         super().start()
 
 
+def worker_queues(env: dict[str, str] | None = None) -> str:
+    """The Celery queues a worker listens on: its counties' (``YIBAO_WORKER_COUNTIES``, default every county
+    served), comma-separated for ``airflow celery worker --queues``.
+
+    >>> worker_queues({"YIBAO_COUNTIES": "wenxi-2024,juye-2024"})
+    'yibao-wenxi-2024,yibao-juye-2024'
+    >>> worker_queues({"YIBAO_COUNTIES": "wenxi-2024,juye-2024", "YIBAO_WORKER_COUNTIES": "juye-2024"})
+    'yibao-juye-2024'
+    """
+    env = os.environ if env is None else env
+    counties = served_counties({"YIBAO_COUNTIES": env.get("YIBAO_WORKER_COUNTIES", "")} if env.get("YIBAO_WORKER_COUNTIES")
+                               else env)
+    return ",".join(dag_support.pool(county) for county in counties)
+
+
+def __getattr__(name: str):
+    """``CELERY_CONFIG``: Airflow's default Celery config, with :data:`PRELOAD` imported first. Set
+    ``AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS=yibao.airflow_runtime.CELERY_CONFIG`` and a Celery worker loads
+    it before forking its pool, so its task processes inherit the data stack as LocalExecutor's do."""
+    if name != "CELERY_CONFIG":
+        raise AttributeError(name)
+    from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+
+    log.info("Preloaded the data stack for Celery task processes in %.1f s", preload())
+    return DEFAULT_CELERY_CONFIG
+
+
 def pools(counties: list[str] | None = None, slots: int | None = None) -> dict[str, dict]:
     """One pool per county served (``airflow pools import`` format); ``YIBAO_POOL_SLOTS`` slots each (4).
 
@@ -60,7 +87,10 @@ def pools(counties: list[str] | None = None, slots: int | None = None) -> dict[s
             for county in counties or served_counties()}
 
 
-if __name__ == "__main__":  # `python -m yibao.airflow_runtime pools`: the pools file for `airflow pools import`
-    if sys.argv[1:] != ["pools"]:
-        sys.exit("usage: python -m yibao.airflow_runtime pools")
-    print(json.dumps(pools(), ensure_ascii=False, indent=2))
+if __name__ == "__main__":  # for docker-compose.yml: the pools file (`airflow pools import`), a worker's queues
+    if sys.argv[1:] == ["pools"]:
+        print(json.dumps(pools(), ensure_ascii=False, indent=2))
+    elif sys.argv[1:] == ["queues"]:
+        print(worker_queues())
+    else:
+        sys.exit("usage: python -m yibao.airflow_runtime pools|queues")

@@ -4,9 +4,6 @@ pulls in pandas or Great Expectations at import time slows down and bloats every
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -57,17 +54,8 @@ print(json.dumps(sorted(name for name in sys.argv[2:] if name in sys.modules)))
 """
 
 
-def run_python(code: str, env: dict[str, str], *args: str):
-    """Run `code` in a fresh interpreter of this venv and decode the JSON it prints last."""
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], check=False, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
-def dagbag(airflow_env) -> dict:
+def dagbag(airflow_env, run_python) -> dict:
     return run_python(LOAD_DAGBAG, {**airflow_env, "YIBAO_COUNTIES": ",".join(COUNTIES)})
 
 
@@ -122,5 +110,5 @@ def test_downstream_dags_wait_for_data_not_the_clock(dagbag):
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda path: path.name)
-def test_parsing_a_dag_file_imports_nothing_heavy(airflow_env, dag_file):
+def test_parsing_a_dag_file_imports_nothing_heavy(airflow_env, run_python, dag_file):
     assert run_python(IMPORT_DAG_FILE, airflow_env, str(dag_file), *HEAVY_MODULES) == []
