@@ -8,7 +8,7 @@ api-server under ``/yibao/`` to logged-in Airflow users only (the UI's session c
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.security import get_user
@@ -41,5 +41,5 @@ def county_page(county: str, _: User) -> str:
 
 class YibaoCampaignPlugin(AirflowPlugin):
     name = "yibao_campaign"
-    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "参保征缴看板"}]
-    external_views = [{"name": "参保征缴看板", "href": f"{PREFIX}/", "destination": "nav", "url_route": "yibao"}]
+    fastapi_apps: ClassVar[list[dict]] = [{"app": app, "url_prefix": PREFIX, "name": "参保征缴看板"}]
+    external_views: ClassVar[list[dict]] = [{"name": "参保征缴看板", "href": f"{PREFIX}/", "destination": "nav", "url_route": "yibao"}]

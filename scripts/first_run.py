@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -44,7 +45,7 @@ def wait(what: str, check, seconds: float, step: float = 1.0):
 
 def main() -> None:
     wait("the api-server", lambda: httpx.get(f"{UI}/api/v2/monitor/health", timeout=2).status_code == 200, 600)
-    password = json.load(open(PASSWORDS, encoding="utf-8"))["admin"]
+    password = json.loads(Path(PASSWORDS).read_text(encoding="utf-8"))["admin"]
     print(flush=True)
     say(f"Airflow 界面 (UI): {UI}  用户 (user): admin  密码 (password): {password}")
     token = httpx.post(f"{UI}/auth/token", json={"username": "admin", "password": password}, timeout=30)
