@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 # earlier dies on a timeout and waits for a retry).
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True
 # Workers forked with pandas/pyarrow/GX already imported: tasks start in a fork, not a 20 s import.
-export AIRFLOW__CORE__EXECUTOR=yibao.airflow_runtime.PreloadingLocalExecutor
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-yibao.airflow_runtime.PreloadingLocalExecutor}"
 # scripts/airflow_local/airflow_local_settings.py: log servers on 127.0.0.1, like the UI.
 export PYTHONPATH="$YIBAO_PROJECT/scripts/airflow_local${PYTHONPATH:+:$PYTHONPATH}"
 export AIRFLOW__CORE__HOSTNAME_CALLABLE=airflow_local_settings.loopback_hostname
