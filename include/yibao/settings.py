@@ -24,6 +24,9 @@ def served_counties(env: Mapping[str, str] = os.environ) -> list[str]:
     ['wenxi-2024', 'juye-2024']
     >>> served_counties({"YIBAO_COUNTY": "juye-2024"}), served_counties({})
     (['juye-2024'], ['wenxi-2024'])
+    >>> served_counties({"YIBAO_COUNTIES": "wenxi-2024,Juye 2024"})
+    Traceback (most recent call last):
+    ValueError: YIBAO_COUNTIES 中的规则编号 ['Juye 2024'] 无效：只可用小写字母、数字和连字符（如 wenxi-2024）
     """
     raw = env.get("YIBAO_COUNTIES") or env.get("YIBAO_COUNTY") or DEMO_COUNTY
     counties = list(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))

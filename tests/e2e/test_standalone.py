@@ -75,6 +75,12 @@ def test_the_first_daily_run_goes_through_to_coverage(standalone):
     assert re.search(rf'id="kpi-paid">{headline["paid"]:,}<', page.text)
     assert httpx.get(f"{str(api.base_url).rstrip('/')}/yibao/wenxi-2024", timeout=30).status_code == 401, "the page needs a login"
 
+    plugins = api.get("/api/v2/plugins").raise_for_status().json()["plugins"]
+    views = {view["name"]: view["href"] for plugin in plugins for view in plugin["external_views"]}
+    assert views.get("参保征缴看板") == "/yibao/", "the page is in the UI's navigation"
+    pool = api.get("/api/v2/pools/yibao-wenxi-2024").raise_for_status().json()
+    assert pool["slots"] == 4 and pool["occupied_slots"] == 0, "the county's own pool, created before the first run"
+
     ports = {int(standalone.env[key]) for key in ("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
                                                   "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT")}
     listening = {(c.laddr.ip, c.laddr.port) for c in psutil.net_connections(kind="tcp")
