@@ -9,6 +9,7 @@ and Celery queue (both ``yibao-wenxi-2024``), so one county's broken drop or rer
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import zoneinfo
@@ -85,7 +86,7 @@ def per_county(stage: str, *, schedule: Callable[[str], Any], tags: list[str], d
                 default_args={**DEFAULT_ARGS, "pool": pool(county), "queue": pool(county)},
                 tags=[*TAGS, county, *tags],
                 doc_md=doc_md,
-                params=dict(params or {}),
+                params=copy.deepcopy(dict(params or {})),  # Param objects are per DAG
             )(_bound(build, county))()
         return build
 
