@@ -7,10 +7,34 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_COUNTY = "wenxi-2024"
+_COUNTY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")  # it becomes part of DAG ids, asset URIs, pools and queues
+
+
+def served_counties(env: Mapping[str, str] = os.environ) -> list[str]:
+    """The rules ids this deployment serves: ``YIBAO_COUNTIES`` (comma-separated), else ``YIBAO_COUNTY``,
+    else the demo county. Light (no I/O): the DAG files call it at parse time.
+
+    >>> served_counties({"YIBAO_COUNTIES": " wenxi-2024, juye-2024,,wenxi-2024"})
+    ['wenxi-2024', 'juye-2024']
+    >>> served_counties({"YIBAO_COUNTY": "juye-2024"}), served_counties({})
+    (['juye-2024'], ['wenxi-2024'])
+    >>> served_counties({"YIBAO_COUNTIES": "wenxi-2024,Juye 2024"})
+    Traceback (most recent call last):
+    ValueError: YIBAO_COUNTIES 中的规则编号 ['Juye 2024'] 无效：只可用小写字母、数字和连字符（如 wenxi-2024）
+    """
+    raw = env.get("YIBAO_COUNTIES") or env.get("YIBAO_COUNTY") or DEMO_COUNTY
+    counties = list(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
+    bad = [c for c in counties if not _COUNTY_ID.fullmatch(c)]
+    if bad:
+        raise ValueError(f"YIBAO_COUNTIES 中的规则编号 {bad} 无效：只可用小写字母、数字和连字符（如 wenxi-2024）")
+    return counties
 
 
 @dataclass(frozen=True)
@@ -33,7 +57,7 @@ class Settings:
     @classmethod
     def from_env(cls, county: str | None = None) -> Settings:
         home = Path(os.environ.get("YIBAO_HOME") or PROJECT_ROOT / "data").resolve()
-        county = county or os.environ.get("YIBAO_COUNTY") or "wenxi-2024"
+        county = county or os.environ.get("YIBAO_COUNTY") or DEMO_COUNTY
         return cls(
             home=home,
             county=county,

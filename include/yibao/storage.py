@@ -245,11 +245,12 @@ def engine(url: str) -> sa.Engine:
 
     WAL lets the UI and the checks read while a stage writes, and with ``synchronous=NORMAL`` a commit
     costs no fsync (a power cut may lose the last commits, never consistency; a rerun redoes them).
+    Counties served from one deployment share the file: a writer waits up to 30 s for another's commit.
     """
     if not url.startswith("sqlite:///"):
         return sa.create_engine(url, hide_parameters=True)
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    created = sa.create_engine(url, hide_parameters=True)
+    created = sa.create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
 
     @sa.event.listens_for(created, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

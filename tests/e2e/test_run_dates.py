@@ -74,17 +74,17 @@ def test_a_date_outside_the_campaign_is_refused_before_anything_is_written(ran, 
 
 
 def test_the_dags_date_is_checked_the_same_way(monkeypatch, caplog):
-    params = {"county": "wenxi-2024"}
+    county, params = "wenxi-2024", {}
     with pytest.raises(UserError, match="超出"):
-        dag_support.run_as_of({**params, "as_of": "9999-12-31"}, None)
+        dag_support.run_as_of(county, {**params, "as_of": "9999-12-31"}, None)
     # No Param: today's date in Beijing, unless YIBAO_AS_OF pins one (the demo's past campaign).
     late = dt.datetime(2026, 11, 22, 1, tzinfo=dt.UTC)
     with pytest.raises(UserError, match="2026-11-22"):
-        dag_support.run_as_of(params, late)
+        dag_support.run_as_of(county, params, late)
     monkeypatch.setenv("YIBAO_AS_OF", "2023-12-25")
-    assert dag_support.run_as_of(params, late) == GOOD
+    assert dag_support.run_as_of(county, params, late) == GOOD
     with caplog.at_level(logging.WARNING):
-        assert dag_support.run_as_of({**params, "as_of": "2024-02-10"}, late) == dt.date(2024, 2, 10)
+        assert dag_support.run_as_of(county, {**params, "as_of": "2024-02-10"}, late) == dt.date(2024, 2, 10)
     assert "不在集中缴费期（2023-09-01 至 2023-12-25）内：按补缴期处理" in caplog.text
 
 
