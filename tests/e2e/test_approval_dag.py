@@ -57,7 +57,7 @@ A, B = "140823194001011239", "14082319800101123X"
 
 def test_reject_holds_the_batch_and_approve_sends_it(airflow_env, db_urls, tmp_path, record_bills):
     record_bills(db_urls[0], [(A, "张三丰", "桐城镇", 30400), (B, "李四", "东镇镇", 28000)], "decide")
-    env = airflow_env(YIBAO_HOME=str(tmp_path / "data"), YIBAO_COUNTY="wenxi-2024",
+    env = airflow_env(YIBAO_HOME=str(tmp_path / "data"), YIBAO_COUNTY="wenxi-2024", YIBAO_AS_OF="2023-12-25",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1])
     done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), "Reject", "Approve"], env=env,
                           check=False, capture_output=True, text=True, timeout=600)
