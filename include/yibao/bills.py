@@ -106,10 +106,16 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     return merged[merged["change"] != "gone"].drop(columns=["_merge", "prev_status"]).reset_index(drop=True)
 
 
-def previous_bills(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
-    return storage.read_frame(conn, sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version,
-                                              bills.c.status).where(bills.c.county == county, bills.c.year == year),
-                              ints=("version",))
+def previous_bills(conn: sa.Connection, county: str, year: int, person_keys: list[int] | None = None) -> pd.DataFrame:
+    """What the warehouse holds (only these persons' bills when ``person_keys`` is given)."""
+    query = sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version, bills.c.status).where(
+        bills.c.county == county, bills.c.year == year)
+    if person_keys is None:
+        return storage.read_frame(conn, query, ints=("version",))
+    frames = [storage.read_frame(conn, query.where(bills.c.person_key.in_(part)), ints=("version",))
+              for part in storage.chunks(person_keys)]
+    return pd.concat(frames, ignore_index=True) if frames else storage.read_frame(conn, query.where(sa.false()),
+                                                                                  ints=("version",))
 
 
 def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: int, run_id: str) -> dict[str, int]:

@@ -31,6 +31,7 @@ from yibao.readers import FeedError, read_feed
 from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
+from yibao.stages import correction
 from yibao.stages.coverage import compute_coverage, write_outputs
 from yibao.stages.files import feed_path as _feed_path
 from yibao.stages.files import published_feeds as _published_feeds
@@ -40,6 +41,8 @@ from yibao.staging import stage
 
 log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
+                   "residence_permit"]
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -148,7 +151,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                    "请联系数据中心") from None
     storage.publish_parquet(staged.rows, _feed_path(settings, feed))
     freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
-                                  [f.original for f in landed], run_id)
+                                  [f.original for f in landed], run_id, sha256=[f.sha256 for f in landed])
     storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
@@ -204,12 +207,27 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
     roster_feeds = [f for f, k in kinds.items() if k in ("roster", "roster_changes")]
     suggestions = _suggest_corrections(settings, found.persons, found.rejected, roster_feeds)
+    record_crosscheck(settings, run_id, found.rejected, suggestions, roster_feeds)
+    log.info("人员 %d 人（应参保 %d 人），有效身份 %d 条，比对户籍退回 %d 行", len(found.persons),
+             int(found.persons["should_insure"].sum()), len(found.memberships), len(found.rejected))
+    return {
+        "persons": len(found.persons),
+        "should_insure": int(found.persons["should_insure"].sum()),
+        "memberships": len(found.memberships),
+        "crosscheck_rejected": len(found.rejected),
+        "id_suggestions": len(suggestions),
+    }
+
+
+def record_crosscheck(settings: Settings, run_id: str, rejected: pd.DataFrame, suggestions: pd.DataFrame,
+                      roster_feeds: list[str]) -> None:
+    """The cross-check's sent-back rows and ID suggestions: warehouse rows (masked), then the Parquet files."""
     warehouse = storage.engine(settings.warehouse_url)
     table = storage.rejections
     with warehouse.begin() as conn:
         for feed in roster_feeds:
-            rejected = found.rejected[found.rejected["source"] == feed] if len(found.rejected) else found.rejected
-            _record_rejections(conn, settings, run_id, "crosscheck", feed, rejected)
+            mine = rejected[rejected["source"] == feed] if len(rejected) else rejected
+            _record_rejections(conn, settings, run_id, "crosscheck", feed, mine)
         if len(suggestions):
             conn.execute(
                 sa.update(table)
@@ -220,17 +238,8 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
                     suggestions["feed"].tolist(), suggestions["file"].tolist(), suggestions["row_no"].tolist(),
                     mask_id_series(suggestions["suggested_id"]).tolist(), strict=True)],
             )
-    storage.publish_parquet(found.rejected, _rejections_path(settings, "_crosscheck"))
+    storage.publish_parquet(rejected, _rejections_path(settings, "_crosscheck"))
     storage.publish_parquet(suggestions, _rejections_path(settings, "_suggestions"))
-    log.info("人员 %d 人（应参保 %d 人），有效身份 %d 条，比对户籍退回 %d 行", len(found.persons),
-             int(found.persons["should_insure"].sum()), len(found.memberships), len(found.rejected))
-    return {
-        "persons": len(found.persons),
-        "should_insure": int(found.persons["should_insure"].sum()),
-        "memberships": len(found.memberships),
-        "crosscheck_rejected": len(found.rejected),
-        "id_suggestions": len(suggestions),
-    }
 
 
 def explain_membership(settings: Settings, id_number: str, on: dt.date) -> pd.DataFrame:
@@ -259,12 +268,18 @@ def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(
-        _stage_path(settings, "persons"),
-        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
-                 "residence_permit"],
-    )
+    persons = pd.read_parquet(_stage_path(settings, "persons"), columns=DECISION_INPUTS)
     memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    decided = decide(policy, persons, memberships, as_of)
+    storage.publish_parquet(decided, _stage_path(settings, "decisions"), audit=partial(audit_decisions, policy))
+    assisted = decided[decided["subsidy_fen"] > 0]
+    return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
+
+
+def decide(policy: policy_mod.Policy, persons: pd.DataFrame, memberships: pd.DataFrame, as_of: dt.date,
+           ) -> pd.DataFrame:
+    """Decisions for the should-insure ``persons`` (``DECISION_INPUTS``), in their order; a person's decision
+    depends only on their own memberships and, for newborns, their household's."""
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
         inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
         memberships = pd.concat([memberships, inherited], ignore_index=True)
@@ -274,16 +289,14 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     people = eligible[["key", "birth_date"]].join(told, on="key")
     people["residence_permit"] = eligible["residence_permit"].map({True: "是", False: "否"}).astype("string")
     decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
-    decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
+    return pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 
-    def audit(frame: pd.DataFrame) -> None:
-        fund_total = frame[[f"fund_{f}_fen" for f in policy.funds]].sum(axis=1)
-        if not (fund_total == frame["subsidy_fen"]).all():
-            raise RuntimeError("资助金额与各资金来源合计不一致")
 
-    storage.publish_parquet(decided, _stage_path(settings, "decisions"), audit=audit)
-    assisted = decided[decided["subsidy_fen"] > 0]
-    return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
+def audit_decisions(policy: policy_mod.Policy, frame: pd.DataFrame) -> None:
+    """Refuse decisions whose funds do not add up to the subsidy."""
+    fund_total = frame[[f"fund_{f}_fen" for f in policy.funds]].sum(axis=1)
+    if not (fund_total == frame["subsidy_fen"]).all():
+        raise RuntimeError("资助金额与各资金来源合计不一致")
 
 
 @locked_stage
@@ -331,29 +344,41 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     return {k: int((cases["kind"] == k).sum()) for k in reconcile_mod.KINDS}
 
 
-def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
+def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None, full: bool = False,
+        feeds: list[str] | None = None) -> dict:
     """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
-    reported and the others go on."""
+    reported and the others go on. When only rosters changed since a complete run of the same day, only
+    they are ingested and only the people they touch are recomputed (:mod:`yibao.stages.correction`);
+    ``full`` forces the whole county, ``feeds`` limits which feeds may count as changed."""
     as_of = as_of or today()
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     with county_lock(settings, f"yibao pipeline run {run_id}"):
-        return _run_locked(settings, as_of, run_id)
+        return _run_locked(settings, as_of, run_id, full, feeds)
 
 
-def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
+def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, only: list[str] | None) -> dict:
     init(settings)
     started = time.perf_counter()
+    plan = correction.Plan("full", "要求完整运行") if full else correction.plan(settings, as_of, only)
+    correction.forget(settings)
+    before = correction.published_rows(settings, plan.changed) if plan.mode == "correction" else {}
     timings: dict[str, float] = {}
     feeds = {}
     for feed in load_sources():
         t0 = time.perf_counter()
-        try:
-            feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
-        except FeedError as exc:
-            feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
+        if plan.mode == "correction" and feed not in plan.changed:
+            feeds[feed] = {"feed": feed, "status": "unchanged"}
+        else:
+            try:
+                feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
+            except FeedError as exc:
+                feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
         feeds[feed]["freshness"] = feed_freshness(settings, feed)
         timings[f"ingest:{feed}"] = time.perf_counter() - t0
     stages = {}
+    patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
+    if plan.mode == "correction" and not patched:
+        plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")
     for name, fn in (
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
         ("feedback", partial(write_feedback, settings, as_of=as_of)),
@@ -367,12 +392,15 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("fund_totals", partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
-        stages[name] = fn()
+        stages[name] = patched[name]() if name in patched else fn()
         timings[name] = time.perf_counter() - t0
+    correction.remember(settings, as_of, plan.drops)
     return {
         "county": settings.county,
         "as_of": as_of.isoformat(),
         "run_id": run_id,
+        "mode": plan.mode,
+        "mode_reason": plan.reason,
         "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
         "approval": stages["tax_push"][0],

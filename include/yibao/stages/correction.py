@@ -1,0 +1,348 @@
+"""Corrections recompute only what changed.
+
+When a department resends a roster, the rerun need not redo the county. Feeds whose current drop is the
+one already published (same landed SHA-256) are skipped; a changed roster is ingested and compared with
+what it published before, row content per person key, and only the people whose rows changed get their
+memberships, decisions, bills and coverage statuses recomputed. Published Parquet files are patched row by
+row, bills are diffed (and later pushed) for those people only, and the aggregates are recomputed from the
+patched statuses. The result is the full run's (``tests/e2e/test_correction.py`` compares them).
+
+A correction builds on a complete earlier run for the same day, rules file and feed configs whose
+published files nobody has replaced since (``remember`` records them at the end of every run). Anything
+else means a full run, with the reason in the summary: no such run, another day, changed configuration,
+a changed feed that is not a roster (the register, permits, insured lists and payments change who is
+counted or paid), or too many people touched for patching to pay off.
+
+Why the rest can stay as it is: a roster only says who holds which status. Persons, payments and refund
+events do not depend on it, and neither does whether someone has paid, so partly paid households and
+refund candidates are unchanged; only subsidies, categories and the assisted statuses move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from yibao import bills as bills_mod
+from yibao import coverage, freshness, landing, storage
+from yibao import policy as policy_mod
+from yibao.adjustments import apply_changes
+from yibao.identities import cross_check
+from yibao.readers import FeedError
+from yibao.settings import Settings
+from yibao.sources import Source, load_sources, sources_dir
+from yibao.stages.coverage import publish_coverage
+from yibao.stages.files import feed_path, published_feeds, rejections_path, stage_path
+
+log = logging.getLogger(__name__)
+STATE_FILE = "_correction_state.json"
+PATCHABLE_KINDS = ("roster", "roster_changes")
+MAX_PEOPLE = 20_000  # more people touched than this: a full run costs about the same and is simpler
+CROSSCHECK_INPUTS = ["key", "name", "deceased", "moved_out", "status_date"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str  # "full" | "correction"
+    reason: str  # why (Chinese), for the summary
+    changed: tuple[str, ...] = ()  # correction: the feeds to ingest
+    drops: dict = field(default_factory=dict)  # correction: each unchanged feed's recorded drop stats
+
+
+def _state_path(settings: Settings) -> Path:
+    return settings.staging / STATE_FILE
+
+
+def _config_digest(settings: Settings) -> str:
+    """The rules file and every feed config: a change to either can move anyone's result."""
+    path, _ = policy_mod.loader.read_rules_yaml(settings.county)
+    digest = hashlib.sha256(Path(path).read_bytes())
+    for config in sorted(sources_dir().glob("*.yaml")):
+        digest.update(config.name.encode() + config.read_bytes())
+    return digest.hexdigest()
+
+
+def _published(settings: Settings) -> dict[str, list[int]]:
+    """Every published table under staging with its size and modification time: a run by anything else
+    (a DAG task, a full run that failed half way) changes at least one."""
+    found = {}
+    for path in sorted(settings.staging.rglob("*.parquet")):
+        stat = path.stat()
+        found[path.relative_to(settings.staging).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+def _current_drops(settings: Settings, source: Source) -> list[Path] | None:
+    """The drops ingest would read now, or None when it would refuse or fail (then it must run)."""
+    drops, refused = landing.find_drops(settings.inbox, source)
+    if any(r.fatal for r in refused):
+        return None
+    if source.current == "all" or len(drops) <= 1:
+        return drops
+    stats = [landing.LandedFile(source.id, d.relative_to(settings.inbox).as_posix(), d, "", d.stat().st_size,
+                                dt.datetime.fromtimestamp(d.stat().st_mtime, dt.UTC)) for d in drops]
+    try:
+        return [f.path for f in landing.current_order(stats, source.current)[-1:]]
+    except FeedError:
+        return None
+
+
+def _stat(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _drop_stats(settings: Settings, source: Source, known: dict | None) -> dict | None:
+    """``{file: [size, mtime_ns]}`` of the feed's current drops when they are the ones its published table
+    was built from (same names and landed hashes); None when the feed must be ingested again. A file
+    whose size and time match ``known`` (recorded last run) is not hashed again."""
+    if source.format == "sql":  # a department's table: only a pull can tell
+        return None
+    drops = _current_drops(settings, source)
+    meta_path = freshness.snapshot_meta_path(feed_path(settings, source.id))
+    if drops is None:
+        return None
+    if not drops:  # nothing in the inbox: ingest would keep the published table
+        return {}
+    if not meta_path.exists() or not feed_path(settings, source.id).exists():
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    names = [d.relative_to(settings.inbox).as_posix() for d in drops]
+    if names != meta["files"]:
+        return None
+    stats = {name: _stat(d) for name, d in zip(names, drops, strict=True)}
+    if known and all(known.get(n) == s for n, s in stats.items()):
+        return stats
+    if [landing.sha256_of(d) for d in drops] != meta.get("sha256"):
+        return None
+    return stats
+
+
+def plan(settings: Settings, as_of: dt.date, feeds: list[str] | None = None) -> Plan:
+    """Full run or correction, and why. ``feeds`` limits which feeds may count as changed (a rerun for
+    named feeds); the others are taken as they were published."""
+    path = _state_path(settings)
+    if not path.exists():
+        return Plan("full", "没有可在其上更正的完整运行记录")
+    state = json.loads(path.read_text(encoding="utf-8"))
+    if state["as_of"] != as_of.isoformat():
+        return Plan("full", f"统计日期与上次运行（{state['as_of']}）不同")
+    if state["config"] != _config_digest(settings):
+        return Plan("full", "规则文件或数据源配置已变更")
+    if state["published"] != _published(settings):
+        return Plan("full", "上次运行后已发布的中间数据被其他运行替换")
+    sources = load_sources()
+    changed, drops = [], {}
+    for feed, source in sources.items():
+        stats = _drop_stats(settings, source, state["drops"].get(feed)) if feeds is None or feed in feeds else {}
+        if stats is None:
+            changed.append(feed)
+        else:
+            drops[feed] = stats or state["drops"].get(feed, {})
+    others = [f"{sources[f].department}{sources[f].title}" for f in changed if sources[f].kind not in PATCHABLE_KINDS]
+    if others:
+        return Plan("full", f"{'、'.join(others)}有更新，影响人员底册或缴费，需完整运行")
+    return Plan("correction", "仅名单类数据源有更新" if changed else "各数据源均无更新", tuple(changed), drops)
+
+
+def forget(settings: Settings) -> None:
+    """At the start of every run: until it completes, nothing may build on the previous one."""
+    _state_path(settings).unlink(missing_ok=True)
+
+
+def remember(settings: Settings, as_of: dt.date, drops: dict | None = None) -> None:
+    """After a complete run: what the next correction builds on. ``drops`` carries over the recorded
+    stats of feeds this run did not ingest; the others are checked against their landed hashes."""
+    sources = load_sources()
+    recorded = dict(drops or {})
+    for feed, source in sources.items():
+        if feed not in recorded:
+            stats = _drop_stats(settings, source, None)
+            if stats is not None:
+                recorded[feed] = stats
+    state = {"as_of": as_of.isoformat(), "config": _config_digest(settings), "published": _published(settings),
+             "drops": recorded}
+    path = _state_path(settings)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def published_rows(settings: Settings, feeds: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The changed feeds' tables as published before this run's ingest (empty when there was none)."""
+    return {f: pd.read_parquet(feed_path(settings, f)) if feed_path(settings, f).exists() else pd.DataFrame()
+            for f in feeds}
+
+
+def _row_hashes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per staged row: person key and a hash of what the row says (not where it sits in the file)."""
+    if frame.empty:
+        return pd.DataFrame({"key": pd.Series(dtype="int64"), "h": pd.Series(dtype="uint64")})
+    content = frame.drop(columns=[c for c in ("_file", "_row", "seq") if c in frame]).sort_index(axis=1)
+    return pd.DataFrame({"key": frame["key"].to_numpy(), "h": pd.util.hash_pandas_object(content, index=False).to_numpy()})
+
+
+def changed_keys(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
+    """Person keys whose rows (as a multiset of contents) differ between two versions of a feed."""
+    old, new = _row_hashes(before), _row_hashes(after)
+    counts = pd.concat([old.assign(n=-1), new.assign(n=1)]).groupby(["key", "h"])["n"].sum()
+    return np.unique(counts[counts != 0].index.get_level_values("key").to_numpy())
+
+
+def _keys(parts: list[np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate(parts)) if parts else np.array([], dtype="int64")
+
+
+def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows of a published table for some persons only, in the file's order."""
+    return pd.read_parquet(path, columns=columns, filters=[("key", "in", keys.tolist() or [-1])])
+
+
+def _patch(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``old`` with the rows of ``new``'s keys replaced in place (same keys, same order, same columns)."""
+    at = pd.Index(old["key"]).get_indexer(new["key"])
+    if (at < 0).any() or len(set(at.tolist())) != len(at):
+        raise RuntimeError("更正的人员与已发布的数据不一致，请完整运行")
+    out = old.copy()
+    for column in old.columns:
+        values = new[column]
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            known = set(out[column].cat.categories)
+            out[column] = out[column].cat.add_categories([v for v in values.dropna().unique() if v not in known])
+            values = values.astype(object)
+        out.iloc[at, out.columns.get_loc(column)] = values.to_numpy()
+    return out
+
+
+def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
+    """``old`` without the rows of ``keys``, then ``new`` (which holds those persons' rows now)."""
+    kept = old[~old["key"].isin(keys)] if len(old) else old
+    parts = [p for p in (kept, new) if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else old
+
+
+def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.date, run_id: str,
+              ) -> dict[str, Callable[[], dict]]:
+    """The correction's stages by name (identities, decisions, bills, coverage), for the pipeline to run in
+    its order in place of the full ones; empty when more than ``MAX_PEOPLE`` people changed."""
+    staged, kinds = published_feeds(settings, set(PATCHABLE_KINDS))
+    after = {feed: staged.get(feed, pd.DataFrame()) for feed in before}
+    changed = _keys([changed_keys(rows, after[feed]) for feed, rows in before.items()])
+    if len(changed) > MAX_PEOPLE:
+        return {}
+    # Everyone in a changed feed is checked again: their rows' file and row numbers may have moved.
+    touched = _keys([f["key"].to_numpy() for f in [*before.values(), *after.values()] if len(f)])
+    done: dict = {}
+
+    def identities() -> dict:
+        return recompute_identities(settings, staged, kinds, touched, changed, as_of, run_id)
+
+    def decisions() -> dict:
+        counts, done["decided"], done["keys"] = recompute_decisions(settings, changed, as_of)
+        return counts
+
+    def bills() -> dict:
+        return recompute_bills(settings, done["decided"], run_id)
+
+    def statuses() -> dict:
+        return recompute_coverage(settings, done["keys"], done["decided"], as_of, run_id)
+
+    return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses}
+
+
+def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], kinds: dict[str, str],
+                         touched: np.ndarray, changed: np.ndarray, as_of: dt.date, run_id: str) -> dict:
+    """Memberships and the cross-check (with ID suggestions) of the ``touched`` people, patched in."""
+    from yibao import pipeline  # the stages module imports this one
+
+    mine = {feed: frame[frame["key"].isin(touched)] for feed, frame in staged.items()}
+    parts = {kind: [f for feed, f in mine.items() if kinds[feed] == kind and len(f)] for kind in PATCHABLE_KINDS}
+    roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
+    persons = _read_keys(stage_path(settings, "persons"), touched, CROSSCHECK_INPUTS)
+    memberships, rejected = cross_check(persons, apply_changes(roster, changes, as_of))
+    memberships = _replace_keys(pd.read_parquet(stage_path(settings, "memberships")), memberships, touched)
+    storage.publish_parquet(memberships, stage_path(settings, "memberships"))
+    crosscheck_path = rejections_path(settings, "_crosscheck")
+    old_rejected = pd.read_parquet(crosscheck_path) if crosscheck_path.exists() else pd.DataFrame()
+    rejected = _replace_keys(old_rejected, rejected, touched)
+    roster_feeds = [f for f, k in kinds.items() if k in PATCHABLE_KINDS]
+    register = pd.read_parquet(stage_path(settings, "persons"),
+                               columns=["key", "id_number", "name", "town", "village", "in_register", "should_insure"])
+    suggestions = pipeline._suggest_corrections(settings, register, rejected, roster_feeds)
+    pipeline.record_crosscheck(settings, run_id, rejected, suggestions, roster_feeds)
+    return {"persons": len(register), "should_insure": int(register["should_insure"].sum()),
+            "memberships": len(memberships), "crosscheck_rejected": len(rejected),
+            "id_suggestions": len(suggestions), "people_rechecked": len(touched), "people_changed": len(changed)}
+
+
+def _with_households(settings: Settings, policy: policy_mod.Policy, persons: pd.DataFrame) -> pd.DataFrame:
+    """When newborns inherit their family's statuses, a member's change reaches the whole household."""
+    if not (policy.newborn and policy.newborn.inherit_statuses):
+        return persons
+    homes = persons["household_id"].dropna().unique().tolist()
+    return pd.read_parquet(stage_path(settings, "persons"), columns=list(persons.columns),
+                           filters=[("household_id", "in", homes or ["\0"])]).pipe(
+        lambda family: pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True))
+
+
+def recompute_decisions(settings: Settings, changed: np.ndarray, as_of: dt.date,
+                        ) -> tuple[dict, pd.DataFrame, np.ndarray]:
+    """Decisions of the changed people (and their households when newborns inherit), patched into the
+    published table; returns the counts, those people's new decisions and all their keys."""
+    from yibao import pipeline
+
+    policy = policy_mod.load(settings.county)
+    persons = _with_households(settings, policy, _read_keys(stage_path(settings, "persons"), changed,
+                                                             pipeline.DECISION_INPUTS))
+    keys = persons["key"].to_numpy()
+    memberships = pd.read_parquet(stage_path(settings, "memberships"), filters=[("key", "in", keys.tolist() or [-1])])
+    decided = pipeline.decide(policy, persons, memberships, as_of)
+    patched = _patch(pd.read_parquet(stage_path(settings, "decisions")), decided)
+    storage.publish_parquet(patched, stage_path(settings, "decisions"),
+                            audit=lambda f: pipeline.audit_decisions(policy, f))
+    assisted = patched["subsidy_fen"] > 0
+    return ({"decided": len(patched), "assisted": int(assisted.sum()),
+             "subsidy_fen": int(patched.loc[assisted, "subsidy_fen"].sum()), "recomputed": len(keys)}, decided, keys)
+
+
+def recompute_bills(settings: Settings, decided: pd.DataFrame, run_id: str) -> dict:
+    """Bills of the recomputed people diffed against theirs in the warehouse; only changes get versions."""
+    policy = policy_mod.load(settings.county)
+    current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
+    b = storage.bills
+    with storage.engine(settings.warehouse_url).begin() as conn:
+        previous = bills_mod.previous_bills(conn, settings.county, policy.year, decided["key"].astype("int64").tolist())
+        counts = bills_mod.record_changes(conn, bills_mod.diff_bills(current, previous), settings.county,
+                                          policy.year, run_id)
+        active = conn.execute(sa.select(sa.func.count()).where(
+            b.c.county == settings.county, b.c.year == policy.year, b.c.status == "active")).scalar_one()
+    counts["unchanged"] = int(active) - counts["new"] - counts["amended"]  # as a full run counts them
+    log.info("更正单据：新增 %d，变更 %d，作废 %d", counts["new"], counts["amended"], counts["cancelled"])
+    return {**counts, "bills": int(active)}
+
+
+def recompute_coverage(settings: Settings, keys: np.ndarray, decided: pd.DataFrame, as_of: dt.date,
+                       run_id: str) -> dict:
+    """Statuses of the recomputed people patched into the published ones; aggregates and today's warehouse
+    rows from the patched statuses (households and refund candidates stay: see the module's note)."""
+    rules = policy_mod.load(settings.county)
+    persons = _read_keys(stage_path(settings, "persons"), keys, coverage.STATUS_INPUTS)
+    memberships = _read_keys(stage_path(settings, "memberships"), keys, ["key", "status"])
+    staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
+    payments = pd.concat([f[f["key"].isin(keys)] for f in staged.values()], ignore_index=True) if staged \
+        else pd.DataFrame()
+    mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
+                                    memberships, payments, rules, as_of)
+    statuses = _patch(pd.read_parquet(stage_path(settings, "person_status")), mine)
+    return publish_coverage(settings, rules, statuses, pd.read_parquet(stage_path(settings, "partial_households")),
+                            pd.read_parquet(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id)
