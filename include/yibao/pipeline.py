@@ -221,22 +221,24 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
 
 def record_crosscheck(settings: Settings, run_id: str, rejected: pd.DataFrame, suggestions: pd.DataFrame,
                       roster_feeds: list[str]) -> None:
-    """The cross-check's sent-back rows and ID suggestions: warehouse rows (masked), then the Parquet files."""
+    """The cross-check's sent-back rows and ID suggestions: the warehouse rows of ``roster_feeds`` (masked),
+    then the Parquet files (all feeds)."""
     warehouse = storage.engine(settings.warehouse_url)
     table = storage.rejections
     with warehouse.begin() as conn:
         for feed in roster_feeds:
             mine = rejected[rejected["source"] == feed] if len(rejected) else rejected
             _record_rejections(conn, settings, run_id, "crosscheck", feed, mine)
-        if len(suggestions):
+        mine = suggestions[suggestions["feed"].isin(roster_feeds)]
+        if len(mine):
             conn.execute(
                 sa.update(table)
                 .where(table.c.county == settings.county, table.c.feed == sa.bindparam("b_feed"),
                        table.c.file == sa.bindparam("b_file"), table.c.row_no == sa.bindparam("b_row"))
                 .values(suggested_id_masked=sa.bindparam("b_masked")),
                 [{"b_feed": f, "b_file": fi, "b_row": r, "b_masked": m} for f, fi, r, m in zip(
-                    suggestions["feed"].tolist(), suggestions["file"].tolist(), suggestions["row_no"].tolist(),
-                    mask_id_series(suggestions["suggested_id"]).tolist(), strict=True)],
+                    mine["feed"].tolist(), mine["file"].tolist(), mine["row_no"].tolist(),
+                    mask_id_series(mine["suggested_id"]).tolist(), strict=True)],
             )
     storage.publish_parquet(rejected, _rejections_path(settings, "_crosscheck"))
     storage.publish_parquet(suggestions, _rejections_path(settings, "_suggestions"))

@@ -25,20 +25,26 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from yibao import bills as bills_mod
-from yibao import coverage, freshness, landing, storage
+from yibao import coverage, freshness, ids, landing, storage
 from yibao import policy as policy_mod
 from yibao.adjustments import apply_changes
 from yibao.identities import cross_check
+from yibao.jurisdiction import rules_path
 from yibao.readers import FeedError
+from yibao.run_lock import locked_stage
 from yibao.settings import Settings
 from yibao.sources import Source, load_sources, sources_dir
 from yibao.stages.coverage import publish_coverage
@@ -65,8 +71,7 @@ def _state_path(settings: Settings) -> Path:
 
 def _config_digest(settings: Settings) -> str:
     """The rules file and every feed config: a change to either can move anyone's result."""
-    path, _ = policy_mod.loader.read_rules_yaml(settings.county)
-    digest = hashlib.sha256(Path(path).read_bytes())
+    digest = hashlib.sha256(rules_path(settings.county).read_bytes())
     for config in sorted(sources_dir().glob("*.yaml")):
         digest.update(config.name.encode() + config.read_bytes())
     return digest.hexdigest()
@@ -77,6 +82,8 @@ def _published(settings: Settings) -> dict[str, list[int]]:
     (a DAG task, a full run that failed half way) changes at least one."""
     found = {}
     for path in sorted(settings.staging.rglob("*.parquet")):
+        if path.parent == _before_dir(settings):
+            continue
         stat = path.stat()
         found[path.relative_to(settings.staging).as_posix()] = [stat.st_size, stat.st_mtime_ns]
     return found
@@ -205,7 +212,8 @@ def _keys(parts: list[np.ndarray]) -> np.ndarray:
 
 def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
     """Rows of a published table for some persons only, in the file's order."""
-    return pd.read_parquet(path, columns=columns, filters=[("key", "in", keys.tolist() or [-1])])
+    table = pq.read_table(path, columns=columns)
+    return table.filter(pc.is_in(table["key"], value_set=pa.array(keys, type=pa.int64()))).to_pandas()
 
 
 def _patch(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -240,31 +248,58 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
     changed = _keys([changed_keys(rows, after[feed]) for feed, rows in before.items()])
     if len(changed) > MAX_PEOPLE:
         return {}
-    # Everyone in a changed feed is checked again: their rows' file and row numbers may have moved.
-    touched = _keys([f["key"].to_numpy() for f in [*before.values(), *after.values()] if len(f)])
+    policy = policy_mod.load(settings.county)
     done: dict = {}
 
     def identities() -> dict:
-        return recompute_identities(settings, staged, kinds, touched, changed, as_of, run_id)
+        return recompute_identities(settings, staged, kinds, before, changed, as_of, run_id)
 
     def decisions() -> dict:
-        counts, done["decided"], done["keys"] = recompute_decisions(settings, changed, as_of)
+        counts, done["decided"], done["keys"] = recompute_decisions(settings, policy, changed, as_of)
         return counts
 
     def bills() -> dict:
-        return recompute_bills(settings, done["decided"], run_id)
+        return recompute_bills(settings, policy, done["decided"], run_id)
 
     def statuses() -> dict:
-        return recompute_coverage(settings, done["keys"], done["decided"], as_of, run_id)
+        return recompute_coverage(settings, policy, done["keys"], done["decided"], as_of, run_id)
 
     return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses}
 
 
+def _rechecked(settings: Settings, kinds: dict[str, str], before: dict[str, pd.DataFrame], changed: np.ndarray,
+               ) -> tuple[np.ndarray, list[str]]:
+    """Whose cross-check to redo, and which feeds' sent-back rows to rewrite: the changed people, plus
+    those a changed roster sent back before (their row numbers may have moved); a changed adjustment
+    list can end or start anyone's roster rows, so then all its people and every roster feed."""
+    old = pd.read_parquet(rejections_path(settings, "_crosscheck"), columns=["key", "source"]) \
+        if rejections_path(settings, "_crosscheck").exists() else pd.DataFrame({"key": [], "source": []})
+    parts, feeds = [changed], set(before)
+    for feed, rows in before.items():
+        parts.append(old.loc[old["source"] == feed, "key"].to_numpy(dtype="int64"))
+        if kinds.get(feed) == "roster_changes":
+            parts += [rows["key"].to_numpy() if len(rows) else changed,
+                      pd.read_parquet(feed_path(settings, feed), columns=["key"])["key"].to_numpy()]
+            feeds |= {f for f, k in kinds.items() if k in PATCHABLE_KINDS}
+    return _keys(parts), [f for f in kinds if f in feeds]
+
+
+def _near_register(settings: Settings, rows: pd.DataFrame) -> pd.DataFrame:
+    """Register persons whose ID is one typo away from an ID in ``rows`` (all a suggestion can name)."""
+    from yibao.ids.suggest import neighbours
+
+    written = ids.check(rows["id_number"].astype("str"))["key"].to_numpy() if len(rows) else np.array([], "int64")
+    _, near, _ = neighbours(written[written >= 0])
+    return _read_keys(stage_path(settings, "persons"), np.unique(np.concatenate([near, written[written >= 0]])),
+                      ["key", "id_number", "name", "town", "village", "in_register"])
+
+
 def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], kinds: dict[str, str],
-                         touched: np.ndarray, changed: np.ndarray, as_of: dt.date, run_id: str) -> dict:
-    """Memberships and the cross-check (with ID suggestions) of the ``touched`` people, patched in."""
+                         before: dict[str, pd.DataFrame], changed: np.ndarray, as_of: dt.date, run_id: str) -> dict:
+    """Memberships and the cross-check (with ID suggestions) of the people concerned, patched in."""
     from yibao import pipeline  # the stages module imports this one
 
+    touched, feeds = _rechecked(settings, kinds, before, changed)
     mine = {feed: frame[frame["key"].isin(touched)] for feed, frame in staged.items()}
     parts = {kind: [f for feed, f in mine.items() if kinds[feed] == kind and len(f)] for kind in PATCHABLE_KINDS}
     roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
@@ -275,12 +310,17 @@ def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], ki
     crosscheck_path = rejections_path(settings, "_crosscheck")
     old_rejected = pd.read_parquet(crosscheck_path) if crosscheck_path.exists() else pd.DataFrame()
     rejected = _replace_keys(old_rejected, rejected, touched)
-    roster_feeds = [f for f, k in kinds.items() if k in PATCHABLE_KINDS]
-    register = pd.read_parquet(stage_path(settings, "persons"),
-                               columns=["key", "id_number", "name", "town", "village", "in_register", "should_insure"])
-    suggestions = pipeline._suggest_corrections(settings, register, rejected, roster_feeds)
-    pipeline.record_crosscheck(settings, run_id, rejected, suggestions, roster_feeds)
-    return {"persons": len(register), "should_insure": int(register["should_insure"].sum()),
+    # ID suggestions: kept for the other feeds, found again for the rewritten ones' sent-back rows
+    fresh = rejected[rejected["source"].isin(feeds)] if len(rejected) else rejected
+    sent_back = pd.concat([pd.read_parquet(rejections_path(settings, f)).reindex(columns=["id_number"])
+                           for f in feeds if rejections_path(settings, f).exists()] + [fresh.reindex(columns=["id_number"])],
+                          ignore_index=True)
+    suggestions = pipeline._suggest_corrections(settings, _near_register(settings, sent_back), fresh, feeds)
+    old_suggestions = pd.read_parquet(rejections_path(settings, "_suggestions"))
+    suggestions = pd.concat([old_suggestions[~old_suggestions["feed"].isin(feeds)], suggestions], ignore_index=True)
+    pipeline.record_crosscheck(settings, run_id, rejected, suggestions, feeds)
+    should = pd.read_parquet(stage_path(settings, "persons"), columns=["should_insure"])["should_insure"]
+    return {"persons": len(should), "should_insure": int(should.sum()),
             "memberships": len(memberships), "crosscheck_rejected": len(rejected),
             "id_suggestions": len(suggestions), "people_rechecked": len(touched), "people_changed": len(changed)}
 
@@ -295,13 +335,12 @@ def _with_households(settings: Settings, policy: policy_mod.Policy, persons: pd.
         lambda family: pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True))
 
 
-def recompute_decisions(settings: Settings, changed: np.ndarray, as_of: dt.date,
+def recompute_decisions(settings: Settings, policy: policy_mod.Policy, changed: np.ndarray, as_of: dt.date,
                         ) -> tuple[dict, pd.DataFrame, np.ndarray]:
     """Decisions of the changed people (and their households when newborns inherit), patched into the
     published table; returns the counts, those people's new decisions and all their keys."""
     from yibao import pipeline
 
-    policy = policy_mod.load(settings.county)
     persons = _with_households(settings, policy, _read_keys(stage_path(settings, "persons"), changed,
                                                              pipeline.DECISION_INPUTS))
     keys = persons["key"].to_numpy()
@@ -315,9 +354,8 @@ def recompute_decisions(settings: Settings, changed: np.ndarray, as_of: dt.date,
              "subsidy_fen": int(patched.loc[assisted, "subsidy_fen"].sum()), "recomputed": len(keys)}, decided, keys)
 
 
-def recompute_bills(settings: Settings, decided: pd.DataFrame, run_id: str) -> dict:
+def recompute_bills(settings: Settings, policy: policy_mod.Policy, decided: pd.DataFrame, run_id: str) -> dict:
     """Bills of the recomputed people diffed against theirs in the warehouse; only changes get versions."""
-    policy = policy_mod.load(settings.county)
     current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
     b = storage.bills
     with storage.engine(settings.warehouse_url).begin() as conn:
@@ -331,11 +369,10 @@ def recompute_bills(settings: Settings, decided: pd.DataFrame, run_id: str) -> d
     return {**counts, "bills": int(active)}
 
 
-def recompute_coverage(settings: Settings, keys: np.ndarray, decided: pd.DataFrame, as_of: dt.date,
-                       run_id: str) -> dict:
+def recompute_coverage(settings: Settings, rules: policy_mod.Policy, keys: np.ndarray, decided: pd.DataFrame,
+                       as_of: dt.date, run_id: str) -> dict:
     """Statuses of the recomputed people patched into the published ones; aggregates and today's warehouse
     rows from the patched statuses (households and refund candidates stay: see the module's note)."""
-    rules = policy_mod.load(settings.county)
     persons = _read_keys(stage_path(settings, "persons"), keys, coverage.STATUS_INPUTS)
     memberships = _read_keys(stage_path(settings, "memberships"), keys, ["key", "status"])
     staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
@@ -346,3 +383,49 @@ def recompute_coverage(settings: Settings, keys: np.ndarray, decided: pd.DataFra
     statuses = _patch(pd.read_parquet(stage_path(settings, "person_status")), mine)
     return publish_coverage(settings, rules, statuses, pd.read_parquet(stage_path(settings, "partial_households")),
                             pd.read_parquet(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id)
+
+
+def _before_dir(settings: Settings) -> Path:
+    return settings.staging / "correction"
+
+
+def begin(settings: Settings, as_of: dt.date, feeds: list[str]) -> Plan:
+    """The DAG's rerun for named feeds, before they are ingested: plan, and for a correction keep what
+    those feeds published so far (the ingest tasks replace it) for :func:`apply`."""
+    found = plan(settings, as_of, feeds)
+    forget(settings)
+    folder = _before_dir(settings)
+    shutil.rmtree(folder, ignore_errors=True)
+    if found.mode == "correction":
+        folder.mkdir(parents=True)
+        for feed in found.changed:
+            if feed_path(settings, feed).exists():
+                shutil.copyfile(feed_path(settings, feed), folder / f"{feed}.parquet")
+        (folder / "plan.json").write_text(json.dumps({"as_of": as_of.isoformat(), "feeds": list(found.changed)}),
+                                          encoding="utf-8")
+    return found
+
+
+def planned(settings: Settings) -> bool:
+    """Did :func:`begin` choose a correction for the current rerun?"""
+    return (_before_dir(settings) / "plan.json").exists()
+
+
+@locked_stage
+def apply(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
+    """The DAG's correction after its ingest tasks: identities, decisions and bills of the changed people
+    (coverage follows in ``yibao_coverage`` as every day). Too many changed people: the full stages."""
+    from yibao import pipeline
+
+    folder = _before_dir(settings)
+    feeds = json.loads((folder / "plan.json").read_text(encoding="utf-8"))["feeds"]
+    before = {f: pd.read_parquet(folder / f"{f}.parquet") if (folder / f"{f}.parquet").exists() else pd.DataFrame()
+              for f in feeds}
+    stages = recompute(settings, before, as_of, run_id)
+    if not stages:
+        stages = {"identities": lambda: pipeline.resolve_identities(settings, as_of=as_of, run_id=run_id),
+                  "decisions": lambda: pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id),
+                  "bills": lambda: pipeline.make_bills(settings, run_id=run_id)}
+    done = {name: stages[name]() for name in ("identities", "decisions", "bills")}
+    shutil.rmtree(folder)
+    return {"mode": "correction" if "people_changed" in done["identities"] else "full", **done}
