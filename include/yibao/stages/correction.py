@@ -210,10 +210,16 @@ def _keys(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.array([], dtype="int64")
 
 
+def _rows(table: pa.Table, values: np.ndarray | list, columns: list[str] | None = None, by: str = "key",
+          ) -> pd.DataFrame:
+    """Rows of a table whose ``by`` is among ``values``, in the table's order."""
+    picked = table.filter(pc.is_in(table[by], value_set=pa.array(values, type=table.schema.field(by).type)))
+    return (picked.select(columns) if columns else picked).to_pandas()
+
+
 def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
     """Rows of a published table for some persons only, in the file's order."""
-    table = pq.read_table(path, columns=columns)
-    return table.filter(pc.is_in(table["key"], value_set=pa.array(keys, type=pa.int64()))).to_pandas()
+    return _rows(pq.read_table(path, columns=columns), keys)
 
 
 def _patch(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -249,20 +255,21 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
     if len(changed) > MAX_PEOPLE:
         return {}
     policy = policy_mod.load(settings.county)
+    persons = pq.read_table(stage_path(settings, "persons"))  # read once: each step takes its people from it
     done: dict = {}
 
     def identities() -> dict:
-        return recompute_identities(settings, staged, kinds, before, changed, as_of, run_id)
+        return recompute_identities(settings, persons, staged, kinds, before, changed, as_of, run_id)
 
     def decisions() -> dict:
-        counts, done["decided"], done["keys"] = recompute_decisions(settings, policy, changed, as_of)
+        counts, done["decided"], done["keys"] = recompute_decisions(settings, persons, policy, changed, as_of)
         return counts
 
     def bills() -> dict:
         return recompute_bills(settings, policy, done["decided"], run_id)
 
     def statuses() -> dict:
-        return recompute_coverage(settings, policy, done["keys"], done["decided"], as_of, run_id)
+        return recompute_coverage(settings, persons, policy, done["keys"], done["decided"], as_of, run_id)
 
     return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses}
 
@@ -284,18 +291,18 @@ def _rechecked(settings: Settings, kinds: dict[str, str], before: dict[str, pd.D
     return _keys(parts), [f for f in kinds if f in feeds]
 
 
-def _near_register(settings: Settings, rows: pd.DataFrame) -> pd.DataFrame:
+def _near_register(persons: pa.Table, rows: pd.DataFrame) -> pd.DataFrame:
     """Register persons whose ID is one typo away from an ID in ``rows`` (all a suggestion can name)."""
     from yibao.ids.suggest import neighbours
 
     written = ids.check(rows["id_number"].astype("str"))["key"].to_numpy() if len(rows) else np.array([], "int64")
     _, near, _ = neighbours(written[written >= 0])
-    return _read_keys(stage_path(settings, "persons"), np.unique(np.concatenate([near, written[written >= 0]])),
-                      ["key", "id_number", "name", "town", "village", "in_register"])
+    return _rows(persons, np.unique(np.concatenate([near, written[written >= 0]])),
+                 ["key", "id_number", "name", "town", "village", "in_register"])
 
 
-def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], kinds: dict[str, str],
-                         before: dict[str, pd.DataFrame], changed: np.ndarray, as_of: dt.date, run_id: str) -> dict:
+def recompute_identities(settings: Settings, people: pa.Table, staged: dict[str, pd.DataFrame],
+                         kinds: dict[str, str], before: dict[str, pd.DataFrame], changed: np.ndarray, as_of: dt.date, run_id: str) -> dict:
     """Memberships and the cross-check (with ID suggestions) of the people concerned, patched in."""
     from yibao import pipeline  # the stages module imports this one
 
@@ -303,7 +310,7 @@ def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], ki
     mine = {feed: frame[frame["key"].isin(touched)] for feed, frame in staged.items()}
     parts = {kind: [f for feed, f in mine.items() if kinds[feed] == kind and len(f)] for kind in PATCHABLE_KINDS}
     roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
-    persons = _read_keys(stage_path(settings, "persons"), touched, CROSSCHECK_INPUTS)
+    persons = _rows(people, touched, CROSSCHECK_INPUTS)
     memberships, rejected = cross_check(persons, apply_changes(roster, changes, as_of))
     memberships = _replace_keys(pd.read_parquet(stage_path(settings, "memberships")), memberships, touched)
     storage.publish_parquet(memberships, stage_path(settings, "memberships"))
@@ -315,36 +322,32 @@ def recompute_identities(settings: Settings, staged: dict[str, pd.DataFrame], ki
     sent_back = pd.concat([pd.read_parquet(rejections_path(settings, f)).reindex(columns=["id_number"])
                            for f in feeds if rejections_path(settings, f).exists()] + [fresh.reindex(columns=["id_number"])],
                           ignore_index=True)
-    suggestions = pipeline._suggest_corrections(settings, _near_register(settings, sent_back), fresh, feeds)
+    suggestions = pipeline._suggest_corrections(settings, _near_register(people, sent_back), fresh, feeds)
     old_suggestions = pd.read_parquet(rejections_path(settings, "_suggestions"))
     suggestions = pd.concat([old_suggestions[~old_suggestions["feed"].isin(feeds)], suggestions], ignore_index=True)
     pipeline.record_crosscheck(settings, run_id, rejected, suggestions, feeds)
-    should = pd.read_parquet(stage_path(settings, "persons"), columns=["should_insure"])["should_insure"]
-    return {"persons": len(should), "should_insure": int(should.sum()),
+    return {"persons": people.num_rows, "should_insure": pc.sum(people["should_insure"]).as_py(),
             "memberships": len(memberships), "crosscheck_rejected": len(rejected),
             "id_suggestions": len(suggestions), "people_rechecked": len(touched), "people_changed": len(changed)}
 
 
-def _with_households(settings: Settings, policy: policy_mod.Policy, persons: pd.DataFrame) -> pd.DataFrame:
+def _with_households(people: pa.Table, policy: policy_mod.Policy, persons: pd.DataFrame) -> pd.DataFrame:
     """When newborns inherit their family's statuses, a member's change reaches the whole household."""
     if not (policy.newborn and policy.newborn.inherit_statuses):
         return persons
-    homes = persons["household_id"].dropna().unique().tolist()
-    return pd.read_parquet(stage_path(settings, "persons"), columns=list(persons.columns),
-                           filters=[("household_id", "in", homes or ["\0"])]).pipe(
-        lambda family: pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True))
+    family = _rows(people, persons["household_id"].dropna().unique().tolist(), list(persons.columns), "household_id")
+    return pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True)
 
 
-def recompute_decisions(settings: Settings, policy: policy_mod.Policy, changed: np.ndarray, as_of: dt.date,
-                        ) -> tuple[dict, pd.DataFrame, np.ndarray]:
+def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod.Policy, changed: np.ndarray,
+                        as_of: dt.date) -> tuple[dict, pd.DataFrame, np.ndarray]:
     """Decisions of the changed people (and their households when newborns inherit), patched into the
     published table; returns the counts, those people's new decisions and all their keys."""
     from yibao import pipeline
 
-    persons = _with_households(settings, policy, _read_keys(stage_path(settings, "persons"), changed,
-                                                             pipeline.DECISION_INPUTS))
+    persons = _with_households(people, policy, _rows(people, changed, pipeline.DECISION_INPUTS))
     keys = persons["key"].to_numpy()
-    memberships = pd.read_parquet(stage_path(settings, "memberships"), filters=[("key", "in", keys.tolist() or [-1])])
+    memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
     patched = _patch(pd.read_parquet(stage_path(settings, "decisions")), decided)
     storage.publish_parquet(patched, stage_path(settings, "decisions"),
@@ -369,11 +372,11 @@ def recompute_bills(settings: Settings, policy: policy_mod.Policy, decided: pd.D
     return {**counts, "bills": int(active)}
 
 
-def recompute_coverage(settings: Settings, rules: policy_mod.Policy, keys: np.ndarray, decided: pd.DataFrame,
-                       as_of: dt.date, run_id: str) -> dict:
+def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.Policy, keys: np.ndarray,
+                       decided: pd.DataFrame, as_of: dt.date, run_id: str) -> dict:
     """Statuses of the recomputed people patched into the published ones; aggregates and today's warehouse
     rows from the patched statuses (households and refund candidates stay: see the module's note)."""
-    persons = _read_keys(stage_path(settings, "persons"), keys, coverage.STATUS_INPUTS)
+    persons = _rows(people, keys, coverage.STATUS_INPUTS)
     memberships = _read_keys(stage_path(settings, "memberships"), keys, ["key", "status"])
     staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
     payments = pd.concat([f[f["key"].isin(keys)] for f in staged.values()], ignore_index=True) if staged \
