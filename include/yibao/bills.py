@@ -85,7 +85,9 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     ``previous`` has bill_no, content_hash, version, status. Returned rows carry ``change`` and the
     ``version`` they will have; cancelled rows carry the previous content.
     """
-    merged = current.merge(
+    # Nullable integers: a cancelled bill's row has no current values, and float64 would round person keys.
+    exact = {c: "Int64" for c in ("person_key", "subsidy_fen", "personal_fen") if c in current}
+    merged = current.astype(exact).merge(
         previous[["bill_no", "content_hash", "version", "status"]].rename(
             columns={"content_hash": "prev_hash", "version": "prev_version", "status": "prev_status"}
         ),
