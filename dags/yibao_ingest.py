@@ -56,7 +56,6 @@ def yibao_ingest():
         from yibao import pipeline
         from yibao.errors import UserError
         from yibao.sources import load_sources
-
         from yibao.stages import correction
 
         context = get_current_context()

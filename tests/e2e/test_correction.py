@@ -124,6 +124,8 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
     assert fixed["tax_push"]["pushed"] == full["tax_push"]["pushed"] > 0
     assert fixed["coverage"] == full["coverage"]
     mine, theirs = _tables(settings), _tables(twin)
+    persons = pd.read_parquet(settings.staging / "persons.parquet", columns=["key"])["key"]
+    assert mine["bills"]["person_key"].isin(persons).all()  # exact keys (they exceed 2**53)
     for name, frame in theirs.items():
         pd.testing.assert_frame_equal(mine[name], frame, check_dtype=False, obj=name)
 
