@@ -222,20 +222,17 @@ def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -
     return _rows(pq.read_table(path, columns=columns), keys)
 
 
-def _patch(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
     """``old`` with the rows of ``new``'s keys replaced in place (same keys, same order, same columns)."""
-    at = pd.Index(old["key"]).get_indexer(new["key"])
+    at = pd.Index(old["key"].to_numpy()).get_indexer(new["key"])
     if (at < 0).any() or len(set(at.tolist())) != len(at):
         raise RuntimeError("更正的人员与已发布的数据不一致，请完整运行")
-    out = old.copy()
-    for column in old.columns:
-        values = new[column]
-        if isinstance(out[column].dtype, pd.CategoricalDtype):
-            known = set(out[column].cat.categories)
-            out[column] = out[column].cat.add_categories([v for v in values.dropna().unique() if v not in known])
-            values = values.astype(object)
-        out.iloc[at, out.columns.get_loc(column)] = values.to_numpy()
-    return out
+    rows = pa.Table.from_pandas(new[old.column_names], preserve_index=False)
+    rows = rows.cast(pa.schema([old.schema.field(c) for c in old.column_names]))
+    order = np.arange(old.num_rows)
+    order[at] = old.num_rows + np.arange(len(at))
+    both = pa.concat_tables([old.replace_schema_metadata(None), rows.replace_schema_metadata(None)])
+    return both.unify_dictionaries().take(order).replace_schema_metadata(old.schema.metadata)
 
 
 def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
@@ -349,12 +346,12 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     keys = persons["key"].to_numpy()
     memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
-    patched = _patch(pd.read_parquet(stage_path(settings, "decisions")), decided)
-    storage.publish_parquet(patched, stage_path(settings, "decisions"),
-                            audit=lambda f: pipeline.audit_decisions(policy, f))
-    assisted = patched["subsidy_fen"] > 0
-    return ({"decided": len(patched), "assisted": int(assisted.sum()),
-             "subsidy_fen": int(patched.loc[assisted, "subsidy_fen"].sum()), "recomputed": len(keys)}, decided, keys)
+    pipeline.audit_decisions(policy, decided)  # the other rows passed it when they were decided
+    patched = _patch(pq.read_table(stage_path(settings, "decisions")), decided)
+    storage.publish_parquet(patched, stage_path(settings, "decisions"))
+    subsidy = patched["subsidy_fen"].to_numpy()
+    return ({"decided": patched.num_rows, "assisted": int((subsidy > 0).sum()), "subsidy_fen": int(subsidy.sum()),
+             "recomputed": len(keys)}, decided, keys)
 
 
 def recompute_bills(settings: Settings, policy: policy_mod.Policy, decided: pd.DataFrame, run_id: str) -> dict:
@@ -383,7 +380,7 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
         else pd.DataFrame()
     mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
                                     memberships, payments, rules, as_of)
-    statuses = _patch(pd.read_parquet(stage_path(settings, "person_status")), mine)
+    statuses = _patch(pq.read_table(stage_path(settings, "person_status")), mine).to_pandas()
     return publish_coverage(settings, rules, statuses, pd.read_parquet(stage_path(settings, "partial_households")),
                             pd.read_parquet(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id)
 
