@@ -68,7 +68,8 @@ def yibao_ingest():
         if unknown:
             raise UserError(f"未知数据源 {unknown}，可选：{known}")
         if params.get("feeds"):  # a rerun for named feeds: recompute only what they change, when possible
-            plan = correction.begin(settings, ds.run_as_of(params, context["dag_run"].run_after), wanted)
+            plan = correction.begin(settings, ds.run_as_of(params, context["dag_run"].run_after), wanted,
+                                    context["run_id"])
             print(f"运行方式：{'更正（仅重算变动人员）' if plan.mode == 'correction' else '完整'}；{plan.reason}")
         return [f for f in known if f in wanted]
 
@@ -113,8 +114,9 @@ def yibao_ingest():
 
         from yibao.stages import correction
 
-        settings = ds.run_settings(get_current_context()["params"])
-        if correction.planned(settings):
+        context = get_current_context()
+        settings = ds.run_settings(context["params"])
+        if correction.planned(settings, context["run_id"]):
             raise AirflowSkipException("更正运行：由 correct 任务只重算变动人员")
         return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.parquet")))}
 
@@ -126,7 +128,7 @@ def yibao_ingest():
         from yibao.stages import correction
 
         settings, as_of, run_id = ds.task_args()
-        if not correction.planned(settings):
+        if not correction.planned(settings, run_id):
             raise AirflowSkipException("完整运行：由 publish 启动 yibao_decide")
         return correction.apply(settings, as_of=as_of, run_id=run_id)
 

@@ -389,9 +389,9 @@ def _before_dir(settings: Settings) -> Path:
     return settings.staging / "correction"
 
 
-def begin(settings: Settings, as_of: dt.date, feeds: list[str]) -> Plan:
+def begin(settings: Settings, as_of: dt.date, feeds: list[str], run_id: str) -> Plan:
     """The DAG's rerun for named feeds, before they are ingested: plan, and for a correction keep what
-    those feeds published so far (the ingest tasks replace it) for :func:`apply`."""
+    those feeds published so far (the ingest tasks replace it) for :func:`apply` in the same DAG run."""
     found = plan(settings, as_of, feeds)
     forget(settings)
     folder = _before_dir(settings)
@@ -401,14 +401,15 @@ def begin(settings: Settings, as_of: dt.date, feeds: list[str]) -> Plan:
         for feed in found.changed:
             if feed_path(settings, feed).exists():
                 shutil.copyfile(feed_path(settings, feed), folder / f"{feed}.parquet")
-        (folder / "plan.json").write_text(json.dumps({"as_of": as_of.isoformat(), "feeds": list(found.changed)}),
+        (folder / "plan.json").write_text(json.dumps({"run_id": run_id, "feeds": list(found.changed)}),
                                           encoding="utf-8")
     return found
 
 
-def planned(settings: Settings) -> bool:
-    """Did :func:`begin` choose a correction for the current rerun?"""
-    return (_before_dir(settings) / "plan.json").exists()
+def planned(settings: Settings, run_id: str) -> bool:
+    """Did :func:`begin` choose a correction for this DAG run?"""
+    path = _before_dir(settings) / "plan.json"
+    return path.exists() and json.loads(path.read_text(encoding="utf-8"))["run_id"] == run_id
 
 
 @locked_stage
@@ -427,5 +428,6 @@ def apply(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
                   "decisions": lambda: pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id),
                   "bills": lambda: pipeline.make_bills(settings, run_id=run_id)}
     done = {name: stages[name]() for name in ("identities", "decisions", "bills")}
-    shutil.rmtree(folder)
+    for feed in feeds:  # the plan stays: it tells this run's publish task to stand aside
+        (folder / f"{feed}.parquet").unlink(missing_ok=True)
     return {"mode": "correction" if "people_changed" in done["identities"] else "full", **done}
