@@ -91,6 +91,7 @@ def _postgres_lock(engine: sa.Engine, county: str, holder: str, wait: float) -> 
                     sa.text(
                         "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a"
                         " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                         " AND l.classid::int8 * 4294967296 + l.objid::int8 = :k"
                     ),
                     {"k": key},
