@@ -111,7 +111,8 @@ def _stat(path: Path) -> list[int]:
 
 def _drop_stats(settings: Settings, source: Source, known: dict | None) -> dict | None:
     """``{file: [size, mtime_ns]}`` of the feed's current drops when they are the ones its published table
-    was built from (same names and landed hashes); None when the feed must be ingested again. A file
+    was built from (same names and landed hashes); None when the feed must be ingested again (also when
+    its drop is gone: ingest then says so and keeps the published table). A file
     whose size and time match ``known`` (recorded last run) is not hashed again."""
     if source.format == "sql":  # a department's table: only a pull can tell
         return None
@@ -119,9 +120,7 @@ def _drop_stats(settings: Settings, source: Source, known: dict | None) -> dict 
     meta_path = freshness.snapshot_meta_path(feed_path(settings, source.id))
     if drops is None:
         return None
-    if not drops:  # nothing in the inbox: ingest would keep the published table
-        return {}
-    if not meta_path.exists() or not feed_path(settings, source.id).exists():
+    if not drops or not meta_path.exists() or not feed_path(settings, source.id).exists():
         return None
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     names = [d.relative_to(settings.inbox).as_posix() for d in drops]
@@ -151,11 +150,12 @@ def plan(settings: Settings, as_of: dt.date, feeds: list[str] | None = None) -> 
     sources = load_sources()
     changed, drops = [], {}
     for feed, source in sources.items():
-        stats = _drop_stats(settings, source, state["drops"].get(feed)) if feeds is None or feed in feeds else {}
+        stats = _drop_stats(settings, source, state["drops"].get(feed)) if feeds is None or feed in feeds \
+            else state["drops"].get(feed, {})
         if stats is None:
             changed.append(feed)
         else:
-            drops[feed] = stats or state["drops"].get(feed, {})
+            drops[feed] = stats
     others = [f"{sources[f].department}{sources[f].title}" for f in changed if sources[f].kind not in PATCHABLE_KINDS]
     if others:
         return Plan("full", f"{'、'.join(others)}有更新，影响人员底册或缴费，需完整运行")
