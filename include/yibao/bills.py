@@ -75,7 +75,7 @@ def build_bills(decided: pd.DataFrame, fund_ids: list[str], region_code: str, ye
         out["id_number"] + "|" + out["name"] + "|" + out["category"] + "|" + out["clause"] + "|"
         + out["subsidy_fen"].astype("str") + "|" + out["personal_fen"].astype("str") + "|" + out["funds"]
     )
-    out["content_hash"] = [_digest(c, 16) for c in content.tolist()]
+    out["content_hash"] = pd.Series([_digest(c, 16) for c in content.tolist()], index=out.index, dtype="str")
     return out[BILL_COLUMNS]
 
 
