@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 VENV_STAMP := .venv/.installed-from-lock
 PYTEST_ARGS ?=
-# `make run PEOPLE=3000 YIBAO_COUNTY=juye-2024` reaches scripts/run_standalone.sh.
-export PEOPLE YIBAO_COUNTY YIBAO_HOME
+# `make run PEOPLE=3000 YIBAO_COUNTIES=wenxi-2024,juye-2024` reaches scripts/run_standalone.sh.
+export PEOPLE YIBAO_COUNTY YIBAO_COUNTIES YIBAO_HOME
 
 .PHONY: run test bench lock
 

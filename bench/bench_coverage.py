@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from yibao import pipeline, synth
+    from yibao import pipeline, storage, synth
     from yibao.settings import Settings
     from yibao.sources import load_sources
 
@@ -53,7 +53,7 @@ def main() -> None:
             pipeline.ingest_feed(settings, feed, as_of=AS_OF, run_id="setup")
         pipeline.resolve_identities(settings, as_of=AS_OF, run_id="setup")
         pipeline.decide_subsidies(settings, as_of=AS_OF, run_id="setup")
-        payments = len(__import__("pandas").read_parquet(settings.staging / "feeds" / "shuiwu_jiaofei.parquet",
+        payments = len(storage.read_staged(settings.staging / "feeds" / "shuiwu_jiaofei.arrow",
                                                           columns=["key"]))
 
         with peak_rss() as cov:

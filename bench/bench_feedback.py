@@ -55,7 +55,7 @@ def staged_rejections(settings: Settings, rows: int, rng: np.random.Generator) -
         frame = frame.assign(_file=file, _row=np.arange(1, per_feed + 1), _ragged="", _raw="", feed=feed,
                              reason_codes=rng.choice(["BAD_CHECK", "NOT_IN_REGISTER", "DUPLICATE_ROW"], per_feed),
                              reason_text="校验位错误，应为5")
-        storage.publish_parquet(frame, settings.staging / "rejections" / f"{feed}.parquet")
+        storage.publish_frame(frame, settings.staging / "rejections" / f"{feed}.arrow")
         layout = {file: {"title": TITLE if source.format == "xlsx" else [], "header": header}}
         folder = feedback.received_dir(settings)
         folder.mkdir(parents=True, exist_ok=True)
@@ -63,10 +63,10 @@ def staged_rejections(settings: Settings, rows: int, rng: np.random.Generator) -
         hit = frame.sample(frac=0.3, random_state=1)
         suggestions.append(pd.DataFrame({"feed": feed, "file": file, "row_no": hit["_row"],
                                          "suggested_id": hit["id_number"]}))
-    storage.publish_parquet(pd.concat(suggestions, ignore_index=True),
-                            settings.staging / "rejections" / "_suggestions.parquet")
-    storage.publish_parquet(pd.DataFrame(columns=["source", "_file", "_row", "reason_codes", "reason_text"]),
-                            settings.staging / "rejections" / "_crosscheck.parquet")
+    storage.publish_frame(pd.concat(suggestions, ignore_index=True),
+                            settings.staging / "rejections" / "_suggestions.arrow")
+    storage.publish_frame(pd.DataFrame(columns=["source", "_file", "_row", "reason_codes", "reason_text"]),
+                            settings.staging / "rejections" / "_crosscheck.arrow")
 
 
 def main() -> None:
@@ -85,7 +85,7 @@ def main() -> None:
                 written = feedback.write_feedback(settings, as_of=AS_OF, county_name="闻喜县")
                 runs.append(time.perf_counter() - started)
             peak = max(peak, mem["peak"])
-        frames = [pd.read_parquet(settings.staging / "rejections" / f"{f}.parquet") for f in FEEDS]
+        frames = [storage.read_staged(settings.staging / "rejections" / f"{f}.arrow") for f in FEEDS]
         started = time.perf_counter()
         with pd.ExcelWriter(Path(tmp) / "reference.xlsx", engine="openpyxl") as writer:
             for feed, frame in zip(FEEDS, frames, strict=True):

@@ -1,16 +1,16 @@
 """
 ### 参保进度、名单与日报 · Coverage, lists and the daily report
 
-Runs whenever `yibao_decide` publishes `yibao_bills` (next to `yibao_tax_push`, so a batch waiting for
+Runs whenever `yibao_decide` publishes `yibao://<county>/bills` (next to `yibao_tax_push`, so a batch waiting for
 approval never holds coverage back), or by hand.
 1. `compute_coverage` — every person's status for the campaign year as of the run date (按期缴费、逾期缴费、
    资助对象个人部分已缴/未缴、未缴费、不计入：死亡/迁出/职工医保/异地参保), the gaps by town, village and household,
    assisted groups apart (target 100%), refund candidates and late payers' benefit start dates. Keeps one
    snapshot of the aggregates per run date (`coverage_daily`, `status_daily`) for the trend. Publishes
-   `yibao_coverage`; the asset event's extra carries the headline figures.
+   `yibao://<county>/coverage`; the asset event's extra carries the headline figures.
 2. `write_outputs` — the day's outbox `$YIBAO_HOME/outbox/<county>/<as_of>/`: 参保缴费日报 (XLSX + HTML with
    charts), 催缴名单 (one workbook per town, only its people), 公示名单 (one masked workbook per village),
-   退费候选名单 and 逾期缴费名单. Rerunning a day replaces that day's outputs. Publishes `yibao_reports`.
+   退费候选名单 and 逾期缴费名单. Rerunning a day replaces that day's outputs. Publishes `yibao://<county>/reports`.
 3. `reconcile_payments` — matches the payment records to the bills: unpaid personal parts, payments that
    differ from the bill, duplicate payments, full payments despite a subsidy (refund cases) and bills
    without any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
@@ -31,61 +31,52 @@ approval never holds coverage back), or by hand.
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, task
 
 from yibao import dag_support as ds
 
 
-@dag(
-    dag_id="yibao_coverage",
-    schedule=[Asset(ds.BILLS)],
-    start_date=ds.START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=ds.DEFAULT_ARGS,
-    tags=[*ds.TAGS, "coverage", "reports"],
+@ds.per_county(
+    "coverage",
+    schedule=lambda county: [ds.asset(county, ds.BILLS)],
+    tags=["coverage", "reports"],
     doc_md=__doc__,
-    params={
-        "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
-        "as_of": Param(None, type=["null", "string"], format="date", description="统计日期（默认运行当天）"),
-    },
+    params={"as_of": Param(None, type=["null", "string"], format="date", description="统计日期（默认运行当天）")},
 )
-def yibao_coverage():
-    @task(outlets=[Asset(ds.COVERAGE)])
+def yibao_coverage(county: str) -> None:
+    @task(outlets=[ds.asset(county, ds.COVERAGE)])
     def compute_coverage() -> dict:
         """Statuses, gaps and today's snapshot; the asset event carries the headline figures."""
         from yibao import pipeline
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         result = pipeline.compute_coverage(settings, as_of=as_of, run_id=run_id)
-        get_current_context()["outlet_events"][Asset(ds.COVERAGE)].extra = ds.headline(settings.county, as_of, result)
+        ds.announce(county, ds.COVERAGE, ds.headline(as_of, result))
         return result
 
-    @task(outlets=[Asset(ds.REPORTS)])
+    @task(outlets=[ds.asset(county, ds.REPORTS)])
     def write_outputs() -> dict:
         """The day's report and lists in the outbox; XCom and the asset event carry paths and counts only."""
         from yibao import pipeline
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         result = pipeline.write_outputs(settings, as_of=as_of, run_id=run_id)
-        get_current_context()["outlet_events"][Asset(ds.REPORTS)].extra = {
-            "county": settings.county, "as_of": as_of.isoformat(), "outbox": result["outbox"],
-            "reminder_files": result["reminder_files"], "notice_files": result["notice_files"],
-        }
+        ds.announce(county, ds.REPORTS, {"as_of": as_of.isoformat(), **{
+            k: result[k] for k in ("outbox", "reminder_files", "notice_files")}})
         return result
 
     @task
     def reconcile_payments() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         return pipeline.reconcile_payments(settings, as_of=as_of, run_id=run_id)
 
     @task
     def write_fund_totals() -> dict:
         from yibao import money_path
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         return money_path.write_fund_totals(settings, as_of=as_of, run_id=run_id)  # a path and totals per fund
 
     @task
@@ -93,11 +84,8 @@ def yibao_coverage():
         """The day's chain is complete: a later rerun for corrected rosters may build on it."""
         from yibao.stages import correction
 
-        settings, as_of, _ = ds.task_args()
+        settings, as_of, _ = ds.task_args(county)
         correction.remember(settings, as_of)
 
     coverage = compute_coverage()
     [coverage >> write_outputs(), coverage >> reconcile_payments(), write_fund_totals()] >> remember()
-
-
-yibao_coverage()

@@ -1,7 +1,7 @@
 """
 ### 身份认定与资助单据 · Identities, subsidy decisions and bills
 
-Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or by hand.
+Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao://<county>/staging`), or by hand.
 1. `resolve_identities` — one row per person from 公安户籍 and 居住证; each department's statuses are
    checked against the register (查无此人、已死亡、已迁出、姓名不符 go back to the department).
 2. `decide_subsidies` — the county's rules file (`include/rules/<county>.yaml`) picks one identity per
@@ -9,7 +9,7 @@ Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or
    `write_feedback` — one workbook per department in the dated outbox (`outbox/<county>/<date>/部门反馈/`):
    its rejected rows (staging and this cross-check) in its own layout with 问题代码/问题说明/建议身份证号码.
 3. `make_bills` — deterministic bill numbers; only changed bills get a new version (rerunning the same
-   inputs changes nothing). Publishes `yibao_bills`, which starts `yibao_tax_push`.
+   inputs changes nothing). Publishes `yibao://<county>/bills`, which starts `yibao_tax_push`.
 
 #### Triage · 值班处理
 - **`decide_subsidies` fails on a rules error**: the message names the rules file and field; fix the YAML
@@ -21,57 +21,49 @@ Runs whenever `yibao_ingest` publishes fresh staging (asset `yibao_staging`), or
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, task
 
 from yibao import dag_support as ds
 
 
-@dag(
-    dag_id="yibao_decide",
-    schedule=[Asset(ds.STAGING)],
-    start_date=ds.START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=ds.DEFAULT_ARGS,
-    tags=[*ds.TAGS, "policy", "bills"],
+@ds.per_county(
+    "decide",
+    schedule=lambda county: [ds.asset(county, ds.STAGING)],
+    tags=["policy", "bills"],
     doc_md=__doc__,
-    params={
-        "county": Param(None, type=["null", "string"], description="规则编号（默认 YIBAO_COUNTY）"),
-        "as_of": Param(None, type=["null", "string"], format="date", description="认定日期（默认运行当天）"),
-    },
+    params={"as_of": Param(None, type=["null", "string"], format="date", description="认定日期（默认运行当天）")},
 )
-def yibao_decide():
+def yibao_decide(county: str) -> None:
     @task
     def resolve_identities() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         return pipeline.resolve_identities(settings, as_of=as_of, run_id=run_id)
 
     @task
     def decide_subsidies() -> dict:
         from yibao import pipeline
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         return pipeline.decide_subsidies(settings, as_of=as_of, run_id=run_id)
 
-    @task(outlets=[Asset(ds.BILLS)])
+    @task(outlets=[ds.asset(county, ds.BILLS)])
     def make_bills() -> dict:
         from yibao import pipeline
 
-        settings, _, run_id = ds.task_args()
-        return pipeline.make_bills(settings, run_id=run_id)
+        settings, _, run_id = ds.task_args(county)
+        counts = pipeline.make_bills(settings, run_id=run_id)
+        ds.announce(county, ds.BILLS, counts)  # new / amended / cancelled / unchanged, and the total
+        return counts
 
     @task
     def write_feedback() -> dict:
         from yibao import pipeline
 
-        settings, as_of, _ = ds.task_args()
+        settings, as_of, _ = ds.task_args(county)
         return pipeline.write_feedback(settings, as_of=as_of)
 
     identities = resolve_identities()
     identities >> decide_subsidies() >> make_bills()
     identities >> write_feedback()
-
-
-yibao_decide()

@@ -6,7 +6,7 @@ Each department's drop in the county inbox (公安户籍/居住证, 民政, 乡�
 Expectations, and staged; every unusable row is quarantined with a reason code and a Chinese message.
 One mapped task per feed: a broken file fails **only its own feed**. `check_due` then checks each feed
 against its due schedule: an overdue drop is a red task with a clear message. `publish` then announces the
-`yibao_staging` asset, which starts `yibao_decide`.
+`yibao://<county>/staging` asset, which starts `yibao_decide`.
 
 #### Triage · 值班处理
 - **A feed task is red**: open its log — the error names the file and the problem (编码、缺列、质量检查).
@@ -29,30 +29,26 @@ against its due schedule: an overdue drop is a red task with a clear message. `p
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, get_current_context, task
 
 from yibao import dag_support as ds
 
 
-@dag(
-    dag_id="yibao_ingest",
-    schedule=CronTriggerTimetable("0 6 * * *", timezone=ds.TIMEZONE, run_immediately=True),
-    start_date=ds.START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=ds.DEFAULT_ARGS,
-    tags=[*ds.TAGS, "ingest"],
+@ds.per_county(
+    "ingest",
+    schedule=lambda county: CronTriggerTimetable("0 6 * * *", timezone=ds.TIMEZONE, run_immediately=True),
+    tags=["ingest"],
     doc_md=__doc__,
     params={
-        "county": Param(None, type=["null", "string"], description="规则编号，如 wenxi-2024（默认 YIBAO_COUNTY）"),
         "as_of": Param(None, type=["null", "string"], format="date", description="统计日期（默认运行当天，北京时间）"),
         "feeds": Param([], type="array", items={"type": "string"}, description="只导入这些数据源（默认全部）"),
     },
 )
-def yibao_ingest():
+def yibao_ingest(county: str) -> None:
     @task
-    def prepare() -> list[str]:
-        """Create tables and folders if missing; list the feeds to ingest (all unless `feeds` narrows them)."""
+    def prepare() -> list[dict]:
+        """Create tables and folders if missing; list the feeds to ingest (all unless `feeds` narrows them),
+        each with the label its mapped task shows (department and roster name)."""
         from yibao import pipeline
         from yibao.errors import UserError
         from yibao.sources import load_sources
@@ -60,21 +56,21 @@ def yibao_ingest():
 
         context = get_current_context()
         params = context["params"]
-        settings = ds.run_settings(params)
+        settings = ds.run_settings(county)
         pipeline.init(settings)
-        known = list(load_sources())
-        wanted = params.get("feeds") or known
+        known = load_sources()
+        wanted = params.get("feeds") or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
-            raise UserError(f"未知数据源 {unknown}，可选：{known}")
+            raise UserError(f"未知数据源 {unknown}，可选：{list(known)}")
         if params.get("feeds"):  # a rerun for named feeds: recompute only what they change, when possible
-            plan = correction.begin(settings, ds.run_as_of(params, context["dag_run"].run_after), wanted,
+            plan = correction.begin(settings, ds.run_as_of(county, params, context["dag_run"].run_after), wanted,
                                     context["run_id"])
             print(f"运行方式：{'更正（仅重算变动人员）' if plan.mode == 'correction' else '完整'}；{plan.reason}")
-        return [f for f in known if f in wanted]
+        return [{"feed": f, "label": f"{s.department}·{s.title}"} for f, s in known.items() if f in wanted]
 
-    @task(map_index_template="{{ feed }}")
-    def ingest(feed: str) -> dict:
+    @task(map_index_template="{{ label }}")
+    def ingest(feed: str, label: str) -> dict:
         """Land, read, gate and stage one feed; a malformed drop fails here without retrying."""
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -82,61 +78,57 @@ def yibao_ingest():
         from yibao.readers import FeedError
 
         context = get_current_context()
-        context["feed"] = feed
-        params = context["params"]
+        context["label"] = label
         try:
             return pipeline.ingest_feed(
-                ds.run_settings(params), feed,
-                as_of=ds.run_as_of(params, context["dag_run"].run_after), run_id=context["run_id"],
+                ds.run_settings(county), feed,
+                as_of=ds.run_as_of(county, context["params"], context["dag_run"].run_after), run_id=context["run_id"],
                 db_url=ds.connection_uri(feed),
             )
         except FeedError as exc:
             raise AirflowFailException(str(exc)) from None
 
-    @task(map_index_template="{{ feed }}", trigger_rule="all_done")
-    def check_due(feed: str) -> dict:
+    @task(map_index_template="{{ label }}", trigger_rule="all_done")
+    def check_due(feed: str, label: str) -> dict:
         """Fail loudly when a feed's drop is overdue: downstream is then running on an older snapshot."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from yibao import pipeline
 
-        context = get_current_context()
-        context["feed"] = feed
-        state = pipeline.feed_freshness(ds.run_settings(context["params"]), feed)
+        get_current_context()["label"] = label
+        state = pipeline.feed_freshness(ds.run_settings(county), feed)
         if state["state"] in ("late", "missing"):
             raise AirflowFailException(state["message"])
         return state
 
-    @task(outlets=[Asset(ds.STAGING)], trigger_rule="all_done")
+    @task(outlets=[ds.asset(county, ds.STAGING)], trigger_rule="all_done")
     def publish() -> dict:
         """Announce fresh staging even if some feeds failed: they keep their last good data."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from yibao.stages import correction
 
-        context = get_current_context()
-        settings = ds.run_settings(context["params"])
-        if correction.planned(settings, context["run_id"]):
+        settings = ds.run_settings(county)
+        if correction.planned(settings, get_current_context()["run_id"]):
             raise AirflowSkipException("更正运行：由 correct 任务只重算变动人员")
-        return {"county": settings.county, "feeds_published": len(list((settings.staging / "feeds").glob("*.parquet")))}
+        feeds = len(list((settings.staging / "feeds").glob("*.arrow")))
+        ds.announce(county, ds.STAGING, {"feeds_published": feeds})
+        return {"county": county, "feeds_published": feeds}
 
-    @task(outlets=[Asset(ds.BILLS)], trigger_rule="all_done")
+    @task(outlets=[ds.asset(county, ds.BILLS)], trigger_rule="all_done")
     def correct() -> dict:
         """A rerun for corrected rosters: identities, decisions and bills of the changed people only."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from yibao.stages import correction
 
-        settings, as_of, run_id = ds.task_args()
+        settings, as_of, run_id = ds.task_args(county)
         if not correction.planned(settings, run_id):
             raise AirflowSkipException("完整运行：由 publish 启动 yibao_decide")
         return correction.apply(settings, as_of=as_of, run_id=run_id)
 
     feeds = prepare()
-    ingested = ingest.expand(feed=feeds)
+    ingested = ingest.expand_kwargs(feeds)
     ingested >> publish()
     ingested >> correct()
-    ingested >> check_due.expand(feed=feeds)
-
-
-yibao_ingest()
+    ingested >> check_due.expand_kwargs(feeds)

@@ -7,27 +7,18 @@ PEOPLE="${PEOPLE:-20000}"
 
 mkdir -p "$AIRFLOW_HOME" "$YIBAO_HOME"
 yibao db init
-inbox="$YIBAO_HOME/inbox/$YIBAO_COUNTY"
-if [ -z "$(ls -A "$inbox" 2>/dev/null)" ]; then
-  echo "收件箱为空，生成演示数据 (empty inbox: generating a demo county of $PEOPLE people) → $inbox"
-  yibao synth --county "$YIBAO_COUNTY" --people "$PEOPLE" --seed 1 --out "$inbox"
-fi
+for county in ${YIBAO_COUNTIES//,/ }; do
+  inbox="$YIBAO_HOME/inbox/$county"
+  if [ -z "$(ls -A "$inbox" 2>/dev/null)" ]; then
+    echo "收件箱为空，生成演示数据 (empty inbox: generating a demo county of $PEOPLE people) → $inbox"
+    yibao synth --county "$county" --people "$PEOPLE" --seed 1 --out "$inbox"
+  fi
+done
 
 # A known login for the local UI; delete the file to choose another password.
 passwords="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 [ -s "$passwords" ] || echo '{"admin": "admin"}' > "$passwords"
-password="$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin"])' "$passwords")"
 
-ui="$AIRFLOW__API__BASE_URL"
-(  # announce the UI once the api-server answers (bounded: 10 minutes)
-  for _ in $(seq 600); do
-    if python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
-         "$ui/api/v2/monitor/health" 2>/dev/null; then
-      printf '\n==> Airflow 界面 (UI): %s  用户 (user): admin  密码 (password): %s\n' "$ui" "$password"
-      printf '==> 流水线已启用，首次每日运行即刻开始 (DAGs unpaused; the first daily run starts now)\n\n'
-      exit 0
-    fi
-    sleep 1
-  done
-) &
+# Announces the UI once the api-server answers, then unpauses the DAGs and says what to open.
+python "$(dirname "$0")/first_run.py" &
 exec airflow standalone

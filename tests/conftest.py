@@ -50,6 +50,9 @@ def db_urls(request, tmp_path) -> tuple[str, str]:
     engine = sa.create_engine(url)
     storage.metadata.drop_all(engine)
     storage.exchange_metadata.drop_all(engine)
+    with engine.begin() as conn:  # the next test's database starts without schema versions too
+        for table in ("alembic_version", "alembic_version_exchange"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
     engine.dispose()
 
 

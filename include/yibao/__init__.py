@@ -5,3 +5,7 @@ the Airflow DAGs in ``dags/`` only wire these functions together.
 """
 
 __version__ = "0.1.0"
+
+from yibao import redaction as _redaction
+
+_redaction.install()  # every log record of a process that uses yibao is masked (see yibao.redaction)

@@ -17,9 +17,10 @@ from yibao import dag_support as ds
 class BatchApprovalOperator(ApprovalOperator):
     """Approve or reject the batch from ``prepare_task_id``'s XCom (which carries its id and counts only)."""
 
-    def __init__(self, *, prepare_task_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, prepare_task_id: str, county: str, **kwargs: Any) -> None:
         super().__init__(subject="审批特殊缴费单据批次 (approve bills for tax)", **kwargs)
         self.prepare_task_id = prepare_task_id
+        self.county = county
 
     def _batch(self, context: Any) -> dict:
         return context["ti"].xcom_pull(task_ids=self.prepare_task_id) or {}
@@ -31,7 +32,7 @@ class BatchApprovalOperator(ApprovalOperator):
             return {"chosen_options": [], "batch_status": batch.get("status")}
         from yibao import money_path
 
-        settings = ds.run_settings(context["params"])
+        settings = ds.run_settings(self.county)
         self.subject, self.body = money_path.review(settings, batch["batch_id"])
         return super().execute(context)
 
@@ -42,7 +43,7 @@ class BatchApprovalOperator(ApprovalOperator):
         approve = "error" not in event and event.get("chosen_options") == [self.APPROVE]
         user = event.get("responded_by_user") or {}
         who = user.get("name") or user.get("id") or "?"
-        status = money_path.decide_batch(ds.run_settings(context["params"]), batch["batch_id"], approve=approve,
+        status = money_path.decide_batch(ds.run_settings(self.county), batch["batch_id"], approve=approve,
                                          by=f"{who}（Airflow 审批）")
         self.log.info("批次 %s：%s", batch["batch_id"], status)
         return super().execute_complete(context, event)

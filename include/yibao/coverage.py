@@ -38,7 +38,7 @@ STATUSES = {
 PAID = ("paid", "paid_late", "assisted_paid")
 GAP = ("assisted_unpaid", "unpaid")
 EXCLUDED = ("excluded_deceased", "excluded_moved_out", "excluded_employee", "excluded_elsewhere")
-# What statuses need from persons; who the people are (names, IDs, contacts) stays in persons.parquet and is
+# What statuses need from persons; who the people are (names, IDs, contacts) stays in the published persons table and is
 # joined back by position (statuses keep the persons' row order) where a list needs it.
 STATUS_INPUTS = ["key", "birth_date", "town", "village", "household_id", "should_insure", "deceased", "moved_out",
                  "status_date", "employee_insured", "insured_elsewhere"]

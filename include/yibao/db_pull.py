@@ -71,7 +71,7 @@ def pull(source: Source, url: str | None, landing_dir: Path) -> Landing:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".pull.{os.getpid()}.tmp"
     digest, size = hashlib.sha256(), 0
-    engine = sa.create_engine(sqlalchemy_url(url))
+    engine = sa.create_engine(sqlalchemy_url(url), hide_parameters=True)  # no cells in its errors
     try:
         with engine.connect() as conn, tmp.open("wb") as out:
             result = conn.execution_options(stream_results=True).execute(_statement(source))

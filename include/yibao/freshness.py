@@ -92,24 +92,24 @@ def deadlines(due: Due, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return _shift(due, latest, 1), latest
 
 
-def snapshot_meta_path(feed_parquet: Path) -> Path:
-    return feed_parquet.with_suffix(".meta.json")
+def snapshot_meta_path(feed_table: Path) -> Path:
+    return feed_table.with_suffix(".meta.json")
 
 
-def write_snapshot_meta(feed_parquet: Path, arrived: dt.datetime, files: list[str], run_id: str,
+def write_snapshot_meta(feed_table: Path, arrived: dt.datetime, files: list[str], run_id: str,
                         sha256: list[str] | None = None) -> None:
     """Beside a published feed table: when the drops it was built from arrived, and their landed hashes
     (no personal data); a correction run compares the inbox against these to skip unchanged feeds."""
-    path = snapshot_meta_path(feed_parquet)
+    path = snapshot_meta_path(feed_table)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps({"arrived": arrived.isoformat(), "files": files, "run_id": run_id,
                                "sha256": sha256 or []}, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
 
 
-def snapshot_arrived(feed_parquet: Path) -> dt.datetime | None:
-    path = snapshot_meta_path(feed_parquet)
-    if not feed_parquet.exists() or not path.exists():
+def snapshot_arrived(feed_table: Path) -> dt.datetime | None:
+    path = snapshot_meta_path(feed_table)
+    if not feed_table.exists() or not path.exists():
         return None
     return dt.datetime.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["arrived"])
 

@@ -1,5 +1,9 @@
 """Masking of personal data for logs, errors, XComs, the UI and public lists (公示).
 
+Light to import (pandas and Arrow load on first use of a series function): every log record is masked
+through :mod:`yibao.redaction`, in DAG-parsing processes too.
+
+>>> import pandas as pd
 >>> mask_id("37172419800101123X")
 '371724********123X'
 >>> mask_name("张三丰"), mask_name("李四")
@@ -12,9 +16,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def mask_id(value: object) -> str:
@@ -37,6 +42,10 @@ def mask_name(value: object) -> str:
 
 def mask_id_series(values: pd.Series) -> pd.Series:
     """Vectorized :func:`mask_id` (in Arrow: lists of a million rows mask in milliseconds)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = pa.array(values.astype("str").where(values.notna(), None), from_pandas=True).cast(pa.string())
     length = pc.utf8_length(text)
     long = pc.binary_join_element_wise(
@@ -49,6 +58,10 @@ def mask_id_series(values: pd.Series) -> pd.Series:
 
 def mask_name_series(values: pd.Series) -> pd.Series:
     """Vectorized :func:`mask_name`: surname kept, and the last character from three characters on."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = pa.array(values.astype("str").where(values.notna(), ""), from_pandas=True).cast(pa.string())
     length = pc.utf8_length(text)
     first = pc.utf8_slice_codeunits(text, 0, 1)
@@ -69,6 +82,7 @@ def quote_cells(values: pd.Series, max_len: int = 20) -> pd.Series:
     A shifted column puts IDs and names where a category or date was expected, so a message may only
     quote a cell once it cannot be either.
 
+    >>> import pandas as pd
     >>> quote_cells(pd.Series(["五保", "140823194001011239", "2023.13.01", "张三丰", "x" * 30])).tolist()
     ['“五*”', '“140823********1239”', '“2023.13.01”', '“张*丰”', '“xxxxxxxxxxxxxxxxxxxx…”']
     """

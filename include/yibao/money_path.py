@@ -82,7 +82,7 @@ def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
         raise UserError(f"有 {len(pending)} 张单据待推送，但没有与之一致的已审批批次；请先审批（yibao_tax_push 的 approve 任务）")
     exchange = tax_exchange.connect_exchange(settings.tax_exchange_url)
     done = tax_exchange.push(warehouse, exchange, settings.county, policy.jurisdiction.region_code, policy.year,
-                             dict(policy.funds), exchange_url=settings.tax_exchange_url, expected=fp)
+                             dict(policy.funds), exchange_url=settings.tax_exchange_url, expected=fp, todo=pending)
     with warehouse.begin() as conn:
         approval.mark_pushed(conn, batch.batch_id)
     return {**done, "batch_id": batch.batch_id}

@@ -1,6 +1,6 @@
 """The pipeline's stages as plain functions: the DAG tasks and ``yibao pipeline run`` call the same ones.
 
-Stages hand data to each other as published Parquet files under ``Settings.staging`` and as warehouse
+Stages hand data to each other as published Arrow IPC files under ``Settings.staging`` and as warehouse
 tables; each stage returns only counts (safe for XCom: no personal data).
 """
 
@@ -11,13 +11,14 @@ import logging
 import time
 import traceback
 import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from yibao import adjustments, db_pull, freshness, ids, money_path, quality, storage
+from yibao import adjustments, db_pull, freshness, ids, money_path, quality, run_date, run_lock, storage
 from yibao import bills as bills_mod
 from yibao import policy as policy_mod
 from yibao import reconcile as reconcile_mod
@@ -41,6 +42,7 @@ from yibao.staging import stage
 
 log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+INGEST_THREADS = 2
 DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                    "residence_permit"]
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
@@ -149,10 +151,14 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                   type(exc).__name__, " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames)))
         raise fail(f"{source.department}{source.title}：读取或校验时出现未预料的错误（{type(exc).__name__}），"
                    "请联系数据中心") from None
-    storage.publish_parquet(staged.rows, _feed_path(settings, feed))
+    if staged.rows.empty and len(frame) and _has_rows(_feed_path(settings, feed)):
+        top = staged.rejected["reason_text"].value_counts().index[0] if len(staged.rejected) else ""
+        raise fail(f"{source.department}{source.title}：{len(frame)} 行全部未通过校验（{top}），"
+                   "保留上次入库的数据；请核对文件或统计日期")
+    storage.publish_frame(staged.rows, _feed_path(settings, feed))
     freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
                                   [f.original for f in landed], run_id, sha256=[f.sha256 for f in landed])
-    storage.publish_parquet(staged.rejected, _rejections_path(settings, feed))
+    storage.publish_frame(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
@@ -162,6 +168,11 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
              source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
              len(staged.rejected))
     return {**result, "status": "ok"}
+
+
+def _has_rows(path: Path) -> bool:
+    """Does a published table exist with rows in it (a good one that an empty one must not replace)?"""
+    return path.exists() and storage.staged_rows(path) > 0
 
 
 def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None) -> dict:
@@ -181,7 +192,7 @@ def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: 
     for feed in roster_feeds:
         path = _rejections_path(settings, feed)
         if path.exists():
-            frames.append(pd.read_parquet(path).reindex(columns=wanted).assign(feed=feed))
+            frames.append(storage.read_staged(path).reindex(columns=wanted).assign(feed=feed))
     if len(crosscheck):
         frames.append(crosscheck.reindex(columns=wanted).assign(feed=crosscheck["source"]))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*wanted, "feed"])
@@ -203,8 +214,8 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     """Build persons and usable statuses from every published feed; cross-check rosters against the register."""
     staged, kinds = _published_feeds(settings, IDENTITY_KINDS)
     found = build_identities(staged, kinds, as_of)
-    storage.publish_parquet(found.persons, _stage_path(settings, "persons"))
-    storage.publish_parquet(found.memberships, _stage_path(settings, "memberships"))
+    storage.publish_frame(found.persons, _stage_path(settings, "persons"))
+    storage.publish_frame(found.memberships, _stage_path(settings, "memberships"))
     roster_feeds = [f for f, k in kinds.items() if k in ("roster", "roster_changes")]
     suggestions = _suggest_corrections(settings, found.persons, found.rejected, roster_feeds)
     record_crosscheck(settings, run_id, found.rejected, suggestions, roster_feeds)
@@ -222,7 +233,7 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
 def record_crosscheck(settings: Settings, run_id: str, rejected: pd.DataFrame, suggestions: pd.DataFrame,
                       roster_feeds: list[str]) -> None:
     """The cross-check's sent-back rows and ID suggestions: the warehouse rows of ``roster_feeds`` (masked),
-    then the Parquet files (all feeds)."""
+    then the published tables (all feeds)."""
     warehouse = storage.engine(settings.warehouse_url)
     table = storage.rejections
     with warehouse.begin() as conn:
@@ -240,8 +251,8 @@ def record_crosscheck(settings: Settings, run_id: str, rejected: pd.DataFrame, s
                     mine["feed"].tolist(), mine["file"].tolist(), mine["row_no"].tolist(),
                     mask_id_series(mine["suggested_id"]).tolist(), strict=True)],
             )
-    storage.publish_parquet(rejected, _rejections_path(settings, "_crosscheck"))
-    storage.publish_parquet(suggestions, _rejections_path(settings, "_suggestions"))
+    storage.publish_frame(rejected, _rejections_path(settings, "_crosscheck"))
+    storage.publish_frame(suggestions, _rejections_path(settings, "_suggestions"))
 
 
 def explain_membership(settings: Settings, id_number: str, on: dt.date) -> pd.DataFrame:
@@ -270,10 +281,10 @@ def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = pd.read_parquet(_stage_path(settings, "persons"), columns=DECISION_INPUTS)
-    memberships = pd.read_parquet(_stage_path(settings, "memberships"))
+    persons = storage.read_staged(_stage_path(settings, "persons"), columns=DECISION_INPUTS)
+    memberships = storage.read_staged(_stage_path(settings, "memberships"))
     decided = decide(policy, persons, memberships, as_of)
-    storage.publish_parquet(decided, _stage_path(settings, "decisions"), audit=partial(audit_decisions, policy))
+    storage.publish_frame(decided, _stage_path(settings, "decisions"), audit=partial(audit_decisions, policy))
     assisted = decided[decided["subsidy_fen"] > 0]
     return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
 
@@ -305,7 +316,8 @@ def audit_decisions(policy: policy_mod.Policy, frame: pd.DataFrame) -> None:
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
-    decided = pd.read_parquet(_stage_path(settings, "decisions"))
+    decided = storage.read_staged(_stage_path(settings, "decisions"))
+    decided = decided[decided["subsidy_fen"] > 0].reset_index(drop=True)  # only these can have a bill
     current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
     warehouse = storage.engine(settings.warehouse_url)
     with warehouse.begin() as conn:
@@ -337,7 +349,7 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
             full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
         conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
                                                          storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
-        storage.append_frame(conn, storage.work_items, pd.DataFrame({
+        storage.insert_frame(conn, storage.work_items, pd.DataFrame({
             "county": settings.county, "kind": cases["kind"], "bill_no": cases["bill_no"],
             "id_masked": mask_id_series(cases["id_number"]), "name_masked": cases["name"].map(mask_name),
             "town": cases["town"], "reason_code": cases["kind"].str.upper(), "reason_text": cases["reason_text"],
@@ -349,13 +361,18 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
 def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None, full: bool = False,
         feeds: list[str] | None = None) -> dict:
     """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
-    reported and the others go on. When only rosters changed since a complete run of the same day, only
-    they are ingested and only the people they touch are recomputed (:mod:`yibao.stages.correction`);
-    ``full`` forces the whole county, ``feeds`` limits which feeds may count as changed."""
-    as_of = as_of or today()
+    reported and the others go on. An ``as_of`` outside the policy year's campaign is refused before the
+    lock or any table is touched; outside the collection window the summary's ``as_of_warning`` says so.
+    When only rosters changed since a complete run of the same day, only they are ingested and only the
+    people they touch are recomputed (:mod:`yibao.stages.correction`); ``full`` forces the whole county,
+    ``feeds`` limits which feeds may count as changed."""
+    as_of = as_of or settings.as_of or today()
+    warning = run_date.check(policy_mod.load(settings.county), as_of)  # refuses before anything is written
+    if warning:
+        log.warning(warning)
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     with county_lock(settings, f"yibao pipeline run {run_id}"):
-        return _run_locked(settings, as_of, run_id, full, feeds)
+        return {**_run_locked(settings, as_of, run_id, full, feeds), "as_of_warning": warning}
 
 
 def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, only: list[str] | None) -> dict:
@@ -365,18 +382,25 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
     correction.forget(settings)
     before = correction.published_rows(settings, plan.changed) if plan.mode == "correction" else {}
     timings: dict[str, float] = {}
-    feeds = {}
-    for feed in load_sources():
+
+    def one_feed(feed: str) -> tuple[dict, float]:
         t0 = time.perf_counter()
         if plan.mode == "correction" and feed not in plan.changed:
-            feeds[feed] = {"feed": feed, "status": "unchanged"}
+            result = {"feed": feed, "status": "unchanged"}
         else:
             try:
-                feeds[feed] = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
+                result = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
             except FeedError as exc:
-                feeds[feed] = {"feed": feed, "status": "failed", "error": str(exc)}
-        feeds[feed]["freshness"] = feed_freshness(settings, feed)
-        timings[f"ingest:{feed}"] = time.perf_counter() - t0
+                result = {"feed": feed, "status": "failed", "error": str(exc)}
+        result["freshness"] = feed_freshness(settings, feed)
+        return result, time.perf_counter() - t0
+
+    # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL).
+    with ThreadPoolExecutor(max_workers=INGEST_THREADS, thread_name_prefix="ingest",
+                            initializer=run_lock.adopt, initargs=(settings.county,)) as pool:
+        done = dict(zip(load_sources(), pool.map(one_feed, load_sources()), strict=True))
+    feeds = {feed: result for feed, (result, _) in done.items()}
+    timings.update({f"ingest:{feed}": seconds for feed, (_, seconds) in done.items()})
     stages = {}
     patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
     if plan.mode == "correction" and not patched:

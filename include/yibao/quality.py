@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from yibao.sources import Source
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 GATE_SAMPLE_ROWS = 200_000
+_GX_LOCK = threading.Lock()
 
 
 
@@ -54,15 +56,14 @@ def gate(frame: pd.DataFrame, source: Source) -> None:
 
     Messages name the rule and the share of bad rows, never the values (they may be ID numbers).
     """
-    batch_definition = _batch_definition()
-    suite = build_suite(source.kind)
-    used = sorted({e.column for e in suite.expectations if getattr(e, "column", None)})
-    # GX hashes every cell it is given to name the batch: give it only the columns the suite reads.
-    sample = frame[[c for c in used if c in frame]]
-    if len(sample) > GATE_SAMPLE_ROWS:
-        sample = sample.sample(GATE_SAMPLE_ROWS, random_state=0)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": sample})
-    result = batch.validate(suite)
+    with _GX_LOCK:  # one GX context per process, and GX is not thread-safe (ingest runs feeds in threads)
+        suite = build_suite(source.kind)
+        used = sorted({e.column for e in suite.expectations if getattr(e, "column", None)})
+        # GX hashes every cell it is given to name the batch: give it only the columns the suite reads.
+        sample = frame[[c for c in used if c in frame]]
+        if len(sample) > GATE_SAMPLE_ROWS:
+            sample = sample.sample(GATE_SAMPLE_ROWS, random_state=0)
+        result = _batch_definition().get_batch(batch_parameters={"dataframe": sample}).validate(suite)
     failures = []
     for r in result.results:
         if not r.success:

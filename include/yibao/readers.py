@@ -67,17 +67,27 @@ def excel_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def xlsx_rows(path: Path, name: str) -> list[list[str]]:
-    """The first sheet's cells as text, once :func:`check_xlsx` has bounded what reading it may cost."""
+def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
+    """The first sheet's cells as text columns (0, 1, …), once :func:`check_xlsx` has bounded what reading
+    it may cost. Rows with no text at all are dropped; the index is each kept row's 0-based sheet row."""
     try:
         check_xlsx(path)
     except XlsxRefused as exc:
         raise FeedError(f"文件 {name} 已拒收：{exc}") from None
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        return [[v if type(v) is str else excel_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
     except (CalamineError, OSError, ValueError) as exc:
         raise FeedError(f"文件 {name} 不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
+    raw = pd.DataFrame(cells, dtype=object)
+    text = {}
+    for column in raw.columns:
+        values = raw[column]
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":  # numbers, dates: as Excel shows them
+            values = values.map(lambda v: v if type(v) is str else excel_text(v))
+        text[column] = values.astype("str")
+    frame = pd.DataFrame(text, index=raw.index)
+    blank = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index).all(axis=1)
+    return frame[~blank] if len(frame.columns) else frame
 
 
 def _find_header(rows: list[list[str]], source: Source, name: str) -> int:
@@ -91,13 +101,15 @@ def _find_header(rows: list[list[str]], source: Source, name: str) -> int:
 
 
 def _xlsx_table(path: Path, source: Source, name: str) -> pd.DataFrame:
-    rows = xlsx_rows(path, name)
-    header_at = _find_header(rows, source, name)
-    header = [c.strip() for c in rows[header_at]]
-    numbered = [(i, r) for i, r in enumerate(rows[header_at + 1 :], start=1) if any(c.strip() for c in r)]
-    raw = pd.DataFrame([r for _, r in numbered] or None, columns=header, dtype="str")
-    raw["_row"] = np.array([i for i, _ in numbered], dtype=np.int64)
-    raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in rows[:header_at]]
+    cells = xlsx_frame(path, name)
+    top = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy().tolist()
+    at = _find_header(top, source, name)
+    header_row = cells.index[at]
+    raw = cells[cells.index > header_row]
+    raw = raw.set_axis([c.strip() for c in top[at]], axis=1).reset_index(names="_row")
+    raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
+    raw = raw[[*raw.columns[1:], "_row"]]
+    raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in top[:at]]
     return raw
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao import redaction
 from yibao.errors import UserError
 from yibao.settings import Settings
 
@@ -60,7 +61,8 @@ def _refusal(county: str, holder: str, since: object, waited: float) -> RunLocke
 
 
 def _advisory_key(county: str) -> int:
-    """A positive 63-bit key per county for ``pg_advisory_lock``."""
+    """A positive 63-bit key per county for ``pg_advisory_lock`` (advisory locks belong to the database
+    they are taken in, so two warehouses on one server never share a county's lock)."""
     return int.from_bytes(hashlib.blake2b(f"yibao-run:{county}".encode(), digest_size=8).digest()) >> 1
 
 
@@ -203,13 +205,24 @@ def county_lock(settings: Settings, holder: str) -> Iterator[None]:
         engine.dispose()
 
 
+def adopt(county: str) -> None:
+    """Let this worker thread run stages under the county lock its parent thread holds (a thread-pool
+    initializer: the parent keeps the lock until the pool is done)."""
+    _held.depth = {county: 1}
+
+
 def locked_stage(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a stage ``fn(settings, ...)`` under the county lock, the holder named by stage and run id."""
+    """Run a stage ``fn(settings, ...)`` under the county lock, the holder named by stage and run id.
+    An exception leaves the stage masked (:func:`yibao.redaction.masked`): Airflow and the CLI log it."""
 
     @functools.wraps(fn)
     def wrapper(settings: Settings, *args: Any, **kwargs: Any) -> Any:
         holder = f"yibao {fn.__name__} {kwargs.get('run_id') or ''}".strip()
-        with county_lock(settings, holder):
-            return fn(settings, *args, **kwargs)
+        try:
+            with county_lock(settings, holder):
+                return fn(settings, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure leaves masked, re-raised just below
+            failure = redaction.masked(exc)
+        raise failure  # outside the except block: the unmasked original is not its context
 
     return wrapper

@@ -134,8 +134,10 @@ def _roster(frame, out, source, problems, resolve_labels, campaign_start, label_
     """One row per (person, status); unknown labels and duplicates are quarantined."""
     labels = frame["category"].astype("str").str.strip()
     problems.add(labels == "", "LABEL_EMPTY")
-    exploded = labels.str.split(LABEL_SEPARATORS, regex=True).explode()
-    exploded = exploded[exploded.str.strip() != ""].str.strip()
+    several = labels.str.contains(LABEL_SEPARATORS, regex=True)  # most rows carry one label: split only the rest
+    exploded = pd.concat([labels[~several], labels[several].str.split(LABEL_SEPARATORS, regex=True).explode()])
+    exploded = exploded.sort_index(kind="stable").astype("str").str.strip()
+    exploded = exploded[exploded != ""]
     status = resolve_labels(exploded)
     unknown = status.isna()
     if unknown.any():

@@ -50,14 +50,14 @@ def record(conn: sa.Connection, acks: pd.DataFrame, county: str, year: int, run_
                               .where(bills.c.county == county, bills.c.year == year))
     acks = acks.merge(held[["bill_no"]], on="bill_no")  # only this county's bills
     rejected_text = reason_text(acks["reason_code"], acks["reason_text"]).where(acks["result"] == "rejected")
-    storage.append_frame(conn, tax_acks, pd.DataFrame({
+    storage.insert_frame(conn, tax_acks, pd.DataFrame({
         "county": county, "bill_no": acks["bill_no"], "version": acks["version"], "result": acks["result"],
         "reason_code": acks["reason_code"], "reason_text": rejected_text, "acked_at": acks["acked_at"],
         "run_id": run_id,
     }))
     latest = acks.assign(reason=rejected_text).sort_values("version").drop_duplicates("bill_no", keep="last")
     open_ = latest[latest["result"] == "rejected"].merge(held, on="bill_no")
-    storage.append_frame(conn, work_items, pd.DataFrame({
+    storage.insert_frame(conn, work_items, pd.DataFrame({
         "county": county, "kind": KIND, "bill_no": open_["bill_no"],
         "id_masked": mask_id_series(open_["id_number"]), "name_masked": open_["name"].map(mask_name),
         "town": open_["town"], "reason_code": open_["reason_code"].fillna("UNKNOWN"), "reason_text": open_["reason"],

@@ -171,16 +171,18 @@ def _to_send(todo: pd.DataFrame, has: pd.DataFrame) -> pd.DataFrame:
 
 def push(
     warehouse: sa.Engine, exchange: sa.Engine | FileDrop, county: str, region_code: str, year: int, fund_names: dict[str, str],
-    *, exchange_url: str = "", expected: str | None = None,
+    *, exchange_url: str = "", expected: str | None = None, todo: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Send the latest version of every pending bill that tax does not have yet, then mark the warehouse.
 
     ``expected`` is the approved batch's :func:`fingerprint`: when given, a pending set that differs from
     it is refused (something changed after approval). An unreachable exchange raises
-    :class:`ExchangeUnavailable` and marks nothing.
+    :class:`ExchangeUnavailable` and marks nothing. ``todo`` is :func:`pending_versions` when the caller
+    has just read it under the county lock (so nothing can have changed since).
     """
-    with warehouse.connect() as conn:
-        todo = pending_versions(conn, county, year)
+    if todo is None:
+        with warehouse.connect() as conn:
+            todo = pending_versions(conn, county, year)
     if todo.empty:
         return {"pushed": 0, "already_present": 0, "superseded": 0, "pending": 0}
     if expected is not None and fingerprint(todo) != expected:

@@ -3,7 +3,10 @@ depend on (or write to) the developer's Airflow home, and never on which test im
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,3 +26,16 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         AIRFLOW__CORE__PLUGINS_FOLDER=str(PROJECT / "plugins"),
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def run_python():
+    """``run_python(code, env, *args)``: run ``code`` in a fresh interpreter of this venv and decode the
+    JSON it prints last."""
+    def run(code: str, env: dict[str, str], *args: str):
+        done = subprocess.run([sys.executable, "-c", code, *args], check=False, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return run

@@ -68,7 +68,17 @@ def test_tasks_run_on_celery_workers_over_redis(services):
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:"), name
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
-    assert services["airflow-worker"]["command"] == "celery worker"
+    worker = services["airflow-worker"]
+    assert worker["entrypoint"] == "/bin/bash"
+    assert worker["command"][-1].startswith("exec airflow celery worker --queues")
+    assert "yibao.airflow_runtime queues" in worker["command"][-1]  # the queues of the worker's counties
+
+
+def test_counties_are_configuration_with_a_pool_each(services):
+    env = services["airflow-scheduler"]["environment"]
+    assert env["YIBAO_COUNTIES"].startswith("${YIBAO_COUNTIES:-")
+    assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "yibao.airflow_runtime.CELERY_CONFIG"
+    assert "airflow pools import" in services["airflow-init"]["command"][-1]
 
 
 def test_metadata_and_warehouse_live_in_postgres(services):
@@ -104,3 +114,11 @@ def test_the_image_installs_the_locked_environment():
     dockerfile = (PROJECT / "Dockerfile").read_text(encoding="utf-8")
     assert "uv pip sync --no-cache --require-hashes requirements.lock" in dockerfile
     assert "--no-deps -e ." in dockerfile
+
+
+def test_every_published_port_faces_this_machine_only(services):
+    """A published port without an address listens on every interface (the UI's login included)."""
+    published = {name: [str(p) for p in spec.get("ports", [])] for name, spec in services.items()}
+    assert published["airflow-apiserver"] == ["127.0.0.1:8080:8080"]
+    assert {name: [p for p in ports if not p.startswith("127.0.0.1:")] for name, ports in published.items()
+            if any(not p.startswith("127.0.0.1:") for p in ports)} == {}

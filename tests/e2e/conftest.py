@@ -33,6 +33,7 @@ def auto_approve() -> dict[str, str]:
 class Standalone:
     api: httpx.Client  # logged in as admin
     log: Path  # everything standalone printed
+    env: dict[str, str]  # the environment it was started with (ports)
 
     def log_tail(self) -> str:
         return tail(self.log)
@@ -118,7 +119,7 @@ def standalone(tmp_path):
             .json()["access_token"]
         )
         with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
-            yield Standalone(api, log)
+            yield Standalone(api, log, env)
     finally:
         stop(process)
         assert [key for key, port in ports.items() if port_in_use(port)] == [], "ports still bound after stop"
@@ -150,3 +151,30 @@ def airflow_home(tmp_path_factory):
 def airflow_env(airflow_home):
     """``airflow_env(**extra)``: the environment of a child process that runs DAGs against ``airflow_home``."""
     return functools.partial(_airflow_env, airflow_home)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve(command, env, url) -> url``: start a web server in its own session, wait until ``url``
+    answers (any status), and stop it when the test ends."""
+    processes: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(command: list[str], env: dict[str, str], url: str) -> str:
+        log = tmp_path / f"server-{len(processes)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        processes.append((process, log))
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"server exited:\n{tail(log)}"
+            assert time.monotonic() < deadline, f"server not answering after 120 s:\n{tail(log)}"
+            try:
+                httpx.get(url, timeout=2)
+                return url
+            except httpx.TransportError:
+                time.sleep(0.5)
+
+    yield start
+    for process, _ in processes:
+        stop(process)

@@ -48,7 +48,7 @@ bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
 runs = []
 for _ in range(2):
-    run = bag.get_dag("yibao_tax_push").test()
+    run = bag.get_dag("yibao_tax_push__wenxi-2024").test()
     runs.append({ti.task_id: str(ti.state) for ti in run.get_task_instances()})
 print("RESULT=" + json.dumps({"runs": runs, "shown": shown}, ensure_ascii=False))
 """

@@ -48,9 +48,9 @@ def test_the_corrected_roster_replaces_the_old_one_and_cancels_removed_people(se
     assert first["feeds"][FEED]["superseded"] == []
 
     # People assisted only through this roster, one roster row each: the correction removes five of them.
-    members = pd.read_parquet(settings.staging / "memberships.parquet")
+    members = storage.read_staged(settings.staging / "memberships.arrow")
     only_here = members.groupby("key")["source"].agg(set).map(lambda s: s == {FEED})
-    staged = pd.read_parquet(settings.staging / "feeds" / f"{FEED}.parquet")
+    staged = storage.read_staged(settings.staging / "feeds" / f"{FEED}.arrow")
     single = staged.groupby("key")["_row"].agg(list)
     engine = storage.engine(settings.warehouse_url)
     with engine.connect() as conn:
@@ -83,7 +83,7 @@ def test_the_corrected_roster_replaces_the_old_one_and_cancels_removed_people(se
     assert (settings.landing / FEED / f"{files.set_index('role').loc['superseded', 'sha256']}.xlsx").exists()
 
     # Why someone still holds their status: the corrected file and its row (CLI output masks the ID).
-    staged_now = pd.read_parquet(settings.staging / "feeds" / f"{FEED}.parquet")
+    staged_now = storage.read_staged(settings.staging / "feeds" / f"{FEED}.arrow")
     person = staged_now[staged_now["key"].isin(only_here[only_here].index)].iloc[0]
     why = pipeline.explain_membership(settings, person["id_number"], summary.as_of).iloc[0]
     assert (why["member"], why["decided_by"], why["file"], why["row"]) == (

@@ -59,7 +59,7 @@ def _correct_roster(settings, path, as_of) -> dict[str, int]:
     col = {name: next(i for i, h in enumerate(header) if h.startswith(name)) for name in
            ("姓名", "身份证号码", "人员类别", "乡镇", "村")}
     body = [[str(c) for c in r] for r in grid[header_at + 1 :]]
-    suggestions = pd.read_parquet(settings.staging / "rejections" / "_suggestions.parquet")
+    suggestions = storage.read_staged(settings.staging / "rejections" / "_suggestions.arrow")
     fix = suggestions[suggestions["feed"] == FEED].iloc[0]
     body[int(fix["row_no"]) - 1][col["身份证号码"]] = fix["suggested_id"]
     def swapped(label: str) -> str | None:  # the departments' labels vary (农村低保家庭成员, 城镇特困供养人员, …)
@@ -69,8 +69,8 @@ def _correct_roster(settings, path, as_of) -> dict[str, int]:
     for n in swappable[:96]:
         body[n][col["人员类别"]] = swapped(body[n][col["人员类别"]])
     removed = swappable[96:98]
-    persons = pd.read_parquet(settings.staging / "persons.parquet")
-    listed = set(pd.read_parquet(settings.staging / "memberships.parquet")["key"])
+    persons = storage.read_staged(settings.staging / "persons.arrow")
+    listed = set(storage.read_staged(settings.staging / "memberships.arrow")["key"])
     newcomer = persons[persons["should_insure"] & persons["in_register"] & ~persons["key"].isin(listed)].iloc[0]
     added = list(body[0])
     added[col["姓名"]], added[col["身份证号码"]], added[col["人员类别"]] = (
@@ -96,7 +96,7 @@ def _tables(settings) -> dict[str, pd.DataFrame]:
     out = {"bills": bills, "bill_versions": versions.sort_values(["bill_no", "version"]).reset_index(drop=True),
            "rejections": rejections.sort_values(["stage", "feed", "file", "row_no"]).reset_index(drop=True)}
     for name in COMPARED:
-        frame = pd.read_parquet(settings.staging / f"{name}.parquet")
+        frame = storage.read_staged(settings.staging / f"{name}.arrow")
         by = [c for c in ("key", "status", "source", "town", "village", "household_id", "category", "case")
               if c in frame]
         out[name] = frame.astype("str").sort_values(by).reset_index(drop=True)
@@ -124,7 +124,7 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
     assert fixed["tax_push"]["pushed"] == full["tax_push"]["pushed"] > 0
     assert fixed["coverage"] == full["coverage"]
     mine, theirs = _tables(settings), _tables(twin)
-    persons = pd.read_parquet(settings.staging / "persons.parquet", columns=["key"])["key"]
+    persons = storage.read_staged(settings.staging / "persons.arrow", columns=["key"])["key"]
     assert mine["bills"]["person_key"].isin(persons).all()  # exact keys (they exceed 2**53)
     for name, frame in theirs.items():
         pd.testing.assert_frame_equal(mine[name], frame, check_dtype=False, obj=name)

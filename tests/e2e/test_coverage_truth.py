@@ -87,7 +87,7 @@ def test_every_person_status_and_the_counts_match_the_truth(settings, county, ra
     register_rejected = set(defects.loc[(defects["feed"] == "gongan_huji") & (defects["expect"] == "reject"), "key"])
     should = considered[considered["should_insure"] & ~considered["key"].isin(register_rejected)]
     for level, keys in (("coverage", ["town"]), ("coverage_villages", ["town", "village"])):
-        table = pd.read_parquet(settings.staging / f"{level}.parquet").set_index(keys)
+        table = storage.read_staged(settings.staging / f"{level}.arrow").set_index(keys)
         want_counts = should.groupby(keys).agg(should_insure=("key", "size"), paid=("paid", "sum"))
         got_counts = table.loc[want_counts.index, ["should_insure", "paid"]]
         assert (got_counts.to_numpy() == want_counts.to_numpy()).all(), level
@@ -96,7 +96,7 @@ def test_every_person_status_and_the_counts_match_the_truth(settings, county, ra
     # Households where some members paid and others did not.
     homes = should[should["household_id"] != ""].groupby(["town", "village", "household_id"])["paid"].agg(["sum", "size"])
     want_partial = set(homes[(homes["sum"] > 0) & (homes["sum"] < homes["size"])].index)
-    got_partial = pd.read_parquet(settings.staging / "partial_households.parquet")
+    got_partial = storage.read_staged(settings.staging / "partial_households.arrow")
     assert set(got_partial[["town", "village", "household_id"]].itertuples(index=False, name=None)) == want_partial
     assert len(want_partial) > 0
 

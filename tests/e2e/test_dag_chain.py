@@ -19,7 +19,7 @@ from yibao import storage, synth
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[2]
-CHAIN = ["yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage"]
+CHAIN = [f"yibao_{stage}__wenxi-2024" for stage in ("ingest", "decide", "tax_push", "coverage")]
 RUNNER = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -33,7 +33,7 @@ from airflow.models.asset import AssetEvent, AssetModel
 from airflow.utils.session import create_session
 with create_session() as session:
     events = session.query(AssetModel.name, AssetEvent.extra).join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
-    extras = {name: extra for name, extra in events if name in ("yibao_coverage", "yibao_reports")}
+    extras = {name: extra for name, extra in events if name in ("yibao://wenxi-2024/coverage", "yibao://wenxi-2024/reports")}
 print("STATES=" + json.dumps(states))
 print("EXTRAS=" + json.dumps(extras, ensure_ascii=False))
 """
@@ -51,8 +51,9 @@ def test_dag_chain_on_generated_county(airflow_env, db_urls, tmp_path, auto_appr
     states = json.loads(line.removeprefix("STATES="))
     assert all(s["run"] == "success" for s in states.values()), states
     # the ingest DAG's `correct` (reruns for corrected rosters only) is the one task that skips
-    assert states["yibao_ingest"]["tasks"] == ["skipped", "success"], states
-    assert all(s["tasks"] == ["success"] for d, s in states.items() if d != "yibao_ingest"), states
+    ingest = "yibao_ingest__wenxi-2024"
+    assert states[ingest]["tasks"] == ["skipped", "success"], states
+    assert all(s["tasks"] == ["success"] for d, s in states.items() if d != ingest), states
 
     truth = pd.read_parquet(home / "inbox" / "wenxi-2024" / "_truth" / "persons.parquet")
     defects = pd.read_parquet(home / "inbox" / "wenxi-2024" / "_truth" / "defects.parquet")
@@ -73,10 +74,10 @@ def test_dag_chain_on_generated_county(airflow_env, db_urls, tmp_path, auto_appr
 
     # The coverage DAG's asset events carry the headline figures and where the day's outputs are.
     extras = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("EXTRAS=")).removeprefix("EXTRAS="))
-    headline = extras["yibao_coverage"]
+    headline = extras["yibao://wenxi-2024/coverage"]
     assert (headline["should_insure"], headline["paid"]) == (len(should), int(should["paid"].sum()))
     assert headline["gap"] == headline["should_insure"] - headline["paid"] and 0 < headline["rate"] < 1
     day = home / "outbox" / "wenxi-2024" / "2023-12-25"
-    assert extras["yibao_reports"]["outbox"] == str(day)
+    assert extras["yibao://wenxi-2024/reports"]["outbox"] == str(day)
     assert (day / "参保缴费日报.html").is_file() and (day / "参保缴费日报.xlsx").is_file()
-    assert len(list((day / "催缴名单").glob("*.xlsx"))) == extras["yibao_reports"]["reminder_files"] == 13
+    assert len(list((day / "催缴名单").glob("*.xlsx"))) == extras["yibao://wenxi-2024/reports"]["reminder_files"] == 13

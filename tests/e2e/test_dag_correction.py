@@ -29,9 +29,10 @@ assert not bag.import_errors, bag.import_errors
 conf = json.loads(sys.argv[2])
 states = {}
 for dag_id in sys.argv[3:]:
-    run = bag.get_dag(dag_id).test(run_conf=conf if dag_id == "yibao_ingest" else {"as_of": conf["as_of"]})
-    states[dag_id] = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    states[dag_id]["_run"] = str(run.state)
+    run = bag.get_dag(dag_id).test(run_conf=conf if dag_id.startswith("yibao_ingest") else {"as_of": conf["as_of"]})
+    name = dag_id.split("__")[0]
+    states[name] = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    states[name]["_run"] = str(run.state)
 print("STATES=" + json.dumps(states))
 """
 
@@ -65,13 +66,14 @@ def test_a_rerun_for_a_corrected_roster_recomputes_only_its_people(airflow_env, 
     env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
     conf = {"as_of": summary.as_of.isoformat()}
-    day = _chain(env, conf, ["yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage"])
+    day = _chain(env, conf, [f"{d}__wenxi-2024" for d in ("yibao_ingest", "yibao_decide", "yibao_tax_push",
+                                                           "yibao_coverage")])
     assert day["yibao_ingest"]["correct"] == "skipped" and day["yibao_ingest"]["publish"] == "success"
     assert day["yibao_coverage"]["remember"] == "success"
 
     (roster,) = (inbox / "民政").glob("*总名单.xlsx")
     _swap_categories(roster, 20, summary.as_of)
-    rerun = _chain(env, {**conf, "feeds": [FEED]}, ["yibao_ingest", "yibao_tax_push"])
+    rerun = _chain(env, {**conf, "feeds": [FEED]}, ["yibao_ingest__wenxi-2024", "yibao_tax_push__wenxi-2024"])
     ingest = rerun["yibao_ingest"]
     assert (ingest["publish"], ingest["correct"], ingest["_run"]) == ("skipped", "success", "success")
 

@@ -24,7 +24,7 @@ import json, sys
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
-run = bag.get_dag("yibao_ingest").test(run_conf={"as_of": "2023-12-25"})
+run = bag.get_dag("yibao_ingest__wenxi-2024").test(run_conf={"as_of": "2023-12-25"})
 tasks = {f"{ti.task_id}[{ti.rendered_map_index or ti.map_index}]": str(ti.state) for ti in run.get_task_instances()}
 print("STATES=" + json.dumps({"run": str(run.state), "tasks": tasks}, ensure_ascii=False))
 """
@@ -50,7 +50,7 @@ def test_a_late_feed_is_a_red_check_due_task_and_the_others_pass(airflow_env, db
     assert done.returncode == 0 and line, done.stderr[-4000:]
     states = json.loads(line.removeprefix("STATES="))
     checks = {k: v for k, v in states["tasks"].items() if k.startswith("check_due[")}
-    assert checks.pop("check_due[weijian]") == "failed", states
+    assert checks.pop("check_due[卫健局·计生优待家庭人员名单]") == "failed", states
     assert len(checks) == 10 and set(checks.values()) == {"success"}, states
     ingests = {k: v for k, v in states["tasks"].items() if k.startswith("ingest[")}
     assert len(ingests) == 11 and set(ingests.values()) == {"success"}, states

@@ -98,7 +98,7 @@ def test_a_database_feed_lands_validates_and_feeds_back_like_a_file(settings, db
                      home_region=rules.jurisdiction.region_code,
                      resolve_labels=lambda s: policy.resolve_labels(rules, s))
     assert feed["rows_staged"] == len(expected.rows) and feed["rows_rejected"] == len(expected.rejected)
-    staged = pd.read_parquet(settings.staging / "rejections" / "canlian.parquet")
+    staged = storage.read_staged(settings.staging / "rejections" / "canlian.arrow")
     assert sorted(staged["reason_codes"]) == sorted(expected.rejected["reason_codes"])
     assert "BAD_CHECK" in staged.set_index("_row").loc[4, "reason_codes"]  # the 4th data row of the table
 

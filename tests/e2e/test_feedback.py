@@ -90,9 +90,9 @@ def test_each_department_gets_exactly_its_rejected_rows_in_its_layout(settings, 
 
 
 def _files(settings, feed: str) -> list[str]:
-    path = settings.staging / "rejections" / f"{feed}.parquet"
-    files = set(pd.read_parquet(path, columns=["_file"])["_file"]) if path.exists() else set()
-    cross = pd.read_parquet(settings.staging / "rejections" / "_crosscheck.parquet")
+    path = settings.staging / "rejections" / f"{feed}.arrow"
+    files = set(storage.read_staged(path, columns=["_file"])["_file"]) if path.exists() else set()
+    cross = storage.read_staged(settings.staging / "rejections" / "_crosscheck.arrow")
     if len(cross):
         files |= set(cross.loc[cross["source"] == feed, "_file"])
     return sorted(files)

@@ -6,10 +6,9 @@ import dataclasses
 import datetime as dt
 import re
 
-import pandas as pd
 import pytest
 
-from yibao import pipeline, synth
+from yibao import pipeline, storage, synth
 
 
 @pytest.mark.parametrize("db_urls", ["sqlite"], indirect=True)  # the page, not the database, is under test
@@ -25,7 +24,7 @@ def test_report_renders_in_chromium(settings, tmp_path, chromium):
     assert "闻喜县 2024年度城乡居民基本医疗保险参保缴费日报" in dom and "剩余 <b>5</b> 天" in dom
     assert f"{result['coverage']['should_insure']:,}" in dom and f"{result['coverage']['gap']:,}" in dom
     assert dom.count("<svg") == 4 and dom.count("<polyline") == 2, "trend lines need the three snapshots"
-    towns = pd.read_parquet(settings.staging / "coverage.parquet")
+    towns = storage.read_staged(settings.staging / "coverage.arrow")
     for town in towns["town"]:
         assert town in dom
     assert not re.search(r"\d{17}[\dX]", dom), "no ID number on the report"

@@ -134,7 +134,8 @@ def test_postgres_lock_dies_with_its_session(postgres_url, tmp_path):
     engine = storage.engine(settings.warehouse_url)
     holder = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     holder.execute(sa.text("SELECT set_config('application_name', 'yibao make_bills scheduled__y', false)"))
-    holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": run_lock._advisory_key(settings.county)})
+    key = run_lock._advisory_key(settings.county)
+    holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
     with pytest.raises(run_lock.RunLocked, match="yibao make_bills scheduled__y"), \
             run_lock.county_lock(quick, "second"):
         pass

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from yibao.cli.args import date_arg
 from yibao.errors import UserError
-from yibao.readers import csv_as_utf8, xlsx_rows
+from yibao.readers import csv_as_utf8, xlsx_frame
 from yibao.sources import fold
 
 #: Headers departments use for the ID column, tried in order when --column is not given.
@@ -155,11 +155,10 @@ def read_ids(path: Path, column: str | None = None) -> pa.Array:
         raise UserError(f"不支持的文件类型 {suffix}（支持 .txt、.csv、.xlsx）")
     if suffix in (".xlsx", ".xlsm"):
         # Numeric cells come back as Excel shows them (3.70481E+17), so damaged IDs are rejected, not trusted.
-        rows = [r for r in xlsx_rows(path, path.name) if any(c.strip() for c in r)]
-        if not rows:
+        cells = xlsx_frame(path, path.name)
+        if cells.empty:
             raise UserError(f"文件 {path.name} 中没有数据行")
-        width = max(len(r) for r in rows)
-        columns = [pa.array([r[i] if i < len(r) else "" for r in rows], pa.large_string()) for i in range(width)]
+        columns = [pa.array(cells[c], pa.large_string()) for c in cells.columns]
         values = _pick_column(columns, column, path.name)
     elif suffix == ".csv":
         values = _pick_column(_csv_columns(_utf8(path).decode("utf-8"), path.name), column, path.name)

@@ -23,6 +23,7 @@ from yibao.readers import frame_columns
 from yibao.reasons import ROW_REASONS
 from yibao.settings import Settings
 from yibao.sources import Source, load_sources
+from yibao.stages.files import rejections_path
 
 FOLDER = "部门反馈"
 ROSTER_KINDS = ("roster", "roster_changes")
@@ -45,7 +46,7 @@ def keep_received(settings: Settings, source: Source, frame: pd.DataFrame) -> No
     tmp.write_text(json.dumps(frame.attrs.get("layout", {}), ensure_ascii=False), encoding="utf-8")
     tmp.replace(layout)
     if source.kind in ROSTER_KINDS:
-        storage.publish_parquet(frame, folder / f"{source.id}.parquet")
+        storage.publish_frame(frame, folder / f"{source.id}.arrow")
 
 
 def problem_text(code: str) -> tuple[str, str]:
@@ -64,17 +65,17 @@ def _joined(values: pd.Series, sep: str) -> str:
 def _rejected_rows(settings: Settings, feed: str, crosscheck: pd.DataFrame) -> pd.DataFrame:
     """This feed's rejected rows as read, one per (file, row), with codes and messages of both stages."""
     parts = []
-    path = settings.staging / "rejections" / f"{feed}.parquet"
+    path = rejections_path(settings, feed)
     if path.exists():
-        parts.append(pd.read_parquet(path))
+        parts.append(storage.read_staged(path))
     mine = crosscheck[crosscheck["source"] == feed] if len(crosscheck) else crosscheck
-    received = received_dir(settings) / f"{feed}.parquet"
+    received = received_dir(settings) / f"{feed}.arrow"
     if len(mine) and received.exists():
         reasons = mine.groupby(["_file", "_row"], sort=False).agg(
             reason_codes=("reason_codes", lambda s: _joined(s, ",")),
             reason_text=("reason_text", lambda s: _joined(s, "；")),
         ).reset_index()
-        parts.append(pd.read_parquet(received).merge(reasons, on=["_file", "_row"], how="inner"))
+        parts.append(storage.read_staged(received).merge(reasons, on=["_file", "_row"], how="inner"))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True).drop_duplicates(["_file", "_row"]).reset_index(drop=True)
@@ -117,11 +118,10 @@ def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, fil
 def write_feedback(settings: Settings, *, as_of: dt.date, county_name: str) -> dict:
     """Write one workbook per department with rejected rows into ``<outbox>/<as_of>/部门反馈/`` (replaced
     whole on a rerun); returns the folder and counts (no personal data)."""
-    staging = settings.staging / "rejections"
-    crosscheck = pd.read_parquet(staging / "_crosscheck.parquet") if (staging / "_crosscheck.parquet").exists() \
-        else pd.DataFrame()
-    suggestions_path = staging / "_suggestions.parquet"
-    suggestions = pd.read_parquet(suggestions_path) if suggestions_path.exists() else pd.DataFrame(
+    crosscheck_path = rejections_path(settings, "_crosscheck")
+    crosscheck = storage.read_staged(crosscheck_path) if crosscheck_path.exists() else pd.DataFrame()
+    suggestions_path = rejections_path(settings, "_suggestions")
+    suggestions = storage.read_staged(suggestions_path) if suggestions_path.exists() else pd.DataFrame(
         columns=["feed", "file", "row_no", "suggested_id"])
     suggestions = suggestions.rename(columns={"file": "_file", "row_no": "_row"})
     by_department: dict[str, list[tuple[Source, pd.DataFrame]]] = {}

@@ -3,7 +3,7 @@
 When a department resends a roster, the rerun need not redo the county. Feeds whose current drop is the
 one already published (same landed SHA-256) are skipped; a changed roster is ingested and compared with
 what it published before, row content per person key, and only the people whose rows changed get their
-memberships, decisions, bills and coverage statuses recomputed. Published Parquet files are patched row by
+memberships, decisions, bills and coverage statuses recomputed. Published stage tables are patched row by
 row, bills are diffed (and later pushed) for those people only, and the aggregates are recomputed from the
 patched statuses. The result is the full run's (``tests/e2e/test_correction.py`` compares them).
 
@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from yibao import bills as bills_mod
@@ -81,7 +80,7 @@ def _published(settings: Settings) -> dict[str, list[int]]:
     """Every published table under staging with its size and modification time: a run by anything else
     (a DAG task, a full run that failed half way) changes at least one."""
     found = {}
-    for path in sorted(settings.staging.rglob("*.parquet")):
+    for path in sorted(settings.staging.rglob("*.arrow")):
         if path.parent == _before_dir(settings):
             continue
         stat = path.stat()
@@ -187,7 +186,7 @@ def remember(settings: Settings, as_of: dt.date, drops: dict | None = None) -> N
 
 def published_rows(settings: Settings, feeds: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """The changed feeds' tables as published before this run's ingest (empty when there was none)."""
-    return {f: pd.read_parquet(feed_path(settings, f)) if feed_path(settings, f).exists() else pd.DataFrame()
+    return {f: storage.read_staged(feed_path(settings, f)) if feed_path(settings, f).exists() else pd.DataFrame()
             for f in feeds}
 
 
@@ -219,7 +218,7 @@ def _rows(table: pa.Table, values: np.ndarray | list, columns: list[str] | None 
 
 def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
     """Rows of a published table for some persons only, in the file's order."""
-    return _rows(pq.read_table(path, columns=columns), keys)
+    return _rows(storage.read_staged_table(path, columns), keys)
 
 
 def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
@@ -252,7 +251,7 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
     if len(changed) > MAX_PEOPLE:
         return {}
     policy = policy_mod.load(settings.county)
-    persons = pq.read_table(stage_path(settings, "persons"))  # read once: each step takes its people from it
+    persons = storage.read_staged_table(stage_path(settings, "persons"))  # each step takes its people from it
     done: dict = {}
 
     def identities() -> dict:
@@ -276,14 +275,14 @@ def _rechecked(settings: Settings, kinds: dict[str, str], before: dict[str, pd.D
     """Whose cross-check to redo, and which feeds' sent-back rows to rewrite: the changed people, plus
     those a changed roster sent back before (their row numbers may have moved); a changed adjustment
     list can end or start anyone's roster rows, so then all its people and every roster feed."""
-    old = pd.read_parquet(rejections_path(settings, "_crosscheck"), columns=["key", "source"]) \
+    old = storage.read_staged(rejections_path(settings, "_crosscheck"), columns=["key", "source"]) \
         if rejections_path(settings, "_crosscheck").exists() else pd.DataFrame({"key": [], "source": []})
     parts, feeds = [changed], set(before)
     for feed, rows in before.items():
         parts.append(old.loc[old["source"] == feed, "key"].to_numpy(dtype="int64"))
         if kinds.get(feed) == "roster_changes":
             parts += [rows["key"].to_numpy() if len(rows) else changed,
-                      pd.read_parquet(feed_path(settings, feed), columns=["key"])["key"].to_numpy()]
+                      storage.read_staged(feed_path(settings, feed), columns=["key"])["key"].to_numpy()]
             feeds |= {f for f, k in kinds.items() if k in PATCHABLE_KINDS}
     return _keys(parts), [f for f in kinds if f in feeds]
 
@@ -309,18 +308,18 @@ def recompute_identities(settings: Settings, people: pa.Table, staged: dict[str,
     roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
     persons = _rows(people, touched, CROSSCHECK_INPUTS)
     memberships, rejected = cross_check(persons, apply_changes(roster, changes, as_of))
-    memberships = _replace_keys(pd.read_parquet(stage_path(settings, "memberships")), memberships, touched)
-    storage.publish_parquet(memberships, stage_path(settings, "memberships"))
+    memberships = _replace_keys(storage.read_staged(stage_path(settings, "memberships")), memberships, touched)
+    storage.publish_frame(memberships, stage_path(settings, "memberships"))
     crosscheck_path = rejections_path(settings, "_crosscheck")
-    old_rejected = pd.read_parquet(crosscheck_path) if crosscheck_path.exists() else pd.DataFrame()
+    old_rejected = storage.read_staged(crosscheck_path) if crosscheck_path.exists() else pd.DataFrame()
     rejected = _replace_keys(old_rejected, rejected, touched)
     # ID suggestions: kept for the other feeds, found again for the rewritten ones' sent-back rows
     fresh = rejected[rejected["source"].isin(feeds)] if len(rejected) else rejected
-    sent_back = pd.concat([pd.read_parquet(rejections_path(settings, f)).reindex(columns=["id_number"])
+    sent_back = pd.concat([storage.read_staged(rejections_path(settings, f)).reindex(columns=["id_number"])
                            for f in feeds if rejections_path(settings, f).exists()] + [fresh.reindex(columns=["id_number"])],
                           ignore_index=True)
     suggestions = pipeline._suggest_corrections(settings, _near_register(people, sent_back), fresh, feeds)
-    old_suggestions = pd.read_parquet(rejections_path(settings, "_suggestions"))
+    old_suggestions = storage.read_staged(rejections_path(settings, "_suggestions"))
     suggestions = pd.concat([old_suggestions[~old_suggestions["feed"].isin(feeds)], suggestions], ignore_index=True)
     pipeline.record_crosscheck(settings, run_id, rejected, suggestions, feeds)
     return {"persons": people.num_rows, "should_insure": pc.sum(people["should_insure"]).as_py(),
@@ -347,8 +346,8 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
     pipeline.audit_decisions(policy, decided)  # the other rows passed it when they were decided
-    patched = _patch(pq.read_table(stage_path(settings, "decisions")), decided)
-    storage.publish_parquet(patched, stage_path(settings, "decisions"))
+    patched = _patch(storage.read_staged_table(stage_path(settings, "decisions")), decided)
+    storage.publish_frame(patched, stage_path(settings, "decisions"))
     subsidy = patched["subsidy_fen"].to_numpy()
     return ({"decided": patched.num_rows, "assisted": int((subsidy > 0).sum()), "subsidy_fen": int(subsidy.sum()),
              "recomputed": len(keys)}, decided, keys)
@@ -380,9 +379,10 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
         else pd.DataFrame()
     mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
                                     memberships, payments, rules, as_of)
-    statuses = _patch(pq.read_table(stage_path(settings, "person_status")), mine).to_pandas()
-    return publish_coverage(settings, rules, statuses, pd.read_parquet(stage_path(settings, "partial_households")),
-                            pd.read_parquet(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id)
+    statuses = _patch(storage.read_staged_table(stage_path(settings, "person_status")), mine).to_pandas()
+    households = storage.read_staged(stage_path(settings, "partial_households"))
+    return publish_coverage(settings, rules, statuses, households,
+                            storage.read_staged(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id)
 
 
 def _before_dir(settings: Settings) -> Path:
@@ -400,7 +400,7 @@ def begin(settings: Settings, as_of: dt.date, feeds: list[str], run_id: str) -> 
         folder.mkdir(parents=True)
         for feed in found.changed:
             if feed_path(settings, feed).exists():
-                shutil.copyfile(feed_path(settings, feed), folder / f"{feed}.parquet")
+                shutil.copyfile(feed_path(settings, feed), folder / f"{feed}.arrow")
         (folder / "plan.json").write_text(json.dumps({"run_id": run_id, "feeds": list(found.changed)}),
                                           encoding="utf-8")
     return found
@@ -420,7 +420,7 @@ def apply(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
 
     folder = _before_dir(settings)
     feeds = json.loads((folder / "plan.json").read_text(encoding="utf-8"))["feeds"]
-    before = {f: pd.read_parquet(folder / f"{f}.parquet") if (folder / f"{f}.parquet").exists() else pd.DataFrame()
+    before = {f: storage.read_staged(folder / f"{f}.arrow") if (folder / f"{f}.arrow").exists() else pd.DataFrame()
               for f in feeds}
     stages = recompute(settings, before, as_of, run_id)
     if not stages:
@@ -429,5 +429,5 @@ def apply(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
                   "bills": lambda: pipeline.make_bills(settings, run_id=run_id)}
     done = {name: stages[name]() for name in ("identities", "decisions", "bills")}
     for feed in feeds:  # the plan stays: it tells this run's publish task to stand aside
-        (folder / f"{feed}.parquet").unlink(missing_ok=True)
+        (folder / f"{feed}.arrow").unlink(missing_ok=True)
     return {"mode": "correction" if "people_changed" in done["identities"] else "full", **done}

@@ -2,7 +2,7 @@
 (``write_outputs``): the daily report, the towns' reminder lists, the villages' 公示 lists, refund
 candidates and late payers, in the dated outbox.
 
-Both return counts and paths only (safe for XCom and logs); personal data stays in Parquet and the outbox.
+Both return counts and paths only (safe for XCom and logs); personal data stays in the staged tables and the outbox.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from yibao import coverage, policy, refunds, storage
@@ -39,11 +38,11 @@ OUTPUT_NAMES = {  # summary key → file or folder name in the day's outbox
 
 
 def load_person_status(settings: Settings, columns: list[str] | None = None) -> pd.DataFrame:
-    """Published statuses with who each person is (from persons.parquet, same rows in the same order)."""
-    statuses = pd.read_parquet(stage_path(settings, "person_status"), columns=columns and ["key", *columns])
+    """Published statuses with who each person is (from persons, same rows in the same order)."""
+    statuses = storage.read_staged(stage_path(settings, "person_status"), columns=columns and ["key", *columns])
     path = stage_path(settings, "persons")
-    present = [c for c in coverage.IDENTITY_COLUMNS if c in pq.read_schema(path).names]
-    people = pd.read_parquet(path, columns=["key", "household_id", *present]).reindex(
+    present = [c for c in coverage.IDENTITY_COLUMNS if c in storage.staged_columns(path)]
+    people = storage.read_staged(path, columns=["key", "household_id", *present]).reindex(
         columns=["key", "household_id", *coverage.IDENTITY_COLUMNS], fill_value="")
     if len(people) != len(statuses) or not (people["key"].to_numpy() == statuses["key"].to_numpy()).all():
         raise RuntimeError("人员状态与人员表不一致，请先重新运行参保统计")
@@ -67,20 +66,19 @@ def _refund_events(settings: Settings, persons: pd.DataFrame) -> pd.DataFrame:
 def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Statuses and aggregates for ``as_of``; replaces today's snapshot rows and the current town table."""
     rules = policy.load(settings.county)
-    persons = pd.read_parquet(stage_path(settings, "persons"), columns=coverage.STATUS_INPUTS,
-                              read_dictionary=["town", "village"])  # categorical straight from the file
-    decisions = pd.read_parquet(stage_path(settings, "decisions"),
-                                columns=["key", "category", "subsidy_fen", "personal_fen"])
-    memberships = pd.read_parquet(stage_path(settings, "memberships"), columns=["key", "status"])
+    persons = storage.read_staged(stage_path(settings, "persons"), columns=coverage.STATUS_INPUTS)
+    decisions = storage.read_staged(stage_path(settings, "decisions"),
+                                    columns=["key", "category", "subsidy_fen", "personal_fen"])
+    memberships = storage.read_staged(stage_path(settings, "memberships"), columns=["key", "status"])
     staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
     households = coverage.partial_households(statuses)
     events = _refund_events(settings, persons)
-    who = pd.read_parquet(stage_path(settings, "persons"), columns=["key", "name", "id_number"],
-                          filters=[("key", "in", events["key"].unique().tolist() or [-1])])
+    who = storage.read_staged(stage_path(settings, "persons"), columns=["key", "name", "id_number"])
+    who = who[who["key"].isin(events["key"])].reset_index(drop=True)
     candidates = refunds.refund_candidates(statuses, who, events, rules)
-    # Who a person is (and where the household number is) stays in persons.parquet: load_person_status joins it.
+    # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
     published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
     return publish_coverage(settings, rules, published, households, candidates, as_of=as_of, run_id=run_id)
 
@@ -98,12 +96,12 @@ def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.Data
         if sum(by_status.values()) != len(frame) or frame["key"].duplicated().any():
             raise RuntimeError("人员状态合计与人员总数不一致")
 
-    storage.publish_parquet(statuses, stage_path(settings, "person_status"), audit=audit)
-    storage.publish_parquet(towns, stage_path(settings, "coverage"))
-    storage.publish_parquet(villages, stage_path(settings, "coverage_villages"))
-    storage.publish_parquet(households, stage_path(settings, "partial_households"))
-    storage.publish_parquet(assisted, stage_path(settings, "coverage_assisted"))
-    storage.publish_parquet(candidates, stage_path(settings, "refund_candidates"))
+    storage.publish_frame(statuses, stage_path(settings, "person_status"), audit=audit)
+    storage.publish_frame(towns, stage_path(settings, "coverage"))
+    storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
+    storage.publish_frame(households, stage_path(settings, "partial_households"))
+    storage.publish_frame(assisted, stage_path(settings, "coverage_assisted"))
+    storage.publish_frame(candidates, stage_path(settings, "refund_candidates"))
 
     with storage.engine(settings.warehouse_url).begin() as conn:
         current = storage.coverage_by_town
@@ -177,15 +175,15 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     rules = policy.load(settings.county)
     day = outbox.day_dir(settings, as_of)
     statuses = load_person_status(settings, LIST_COLUMNS)
-    towns = pd.read_parquet(stage_path(settings, "coverage"))
-    households = pd.read_parquet(stage_path(settings, "partial_households"))
-    candidates = pd.read_parquet(stage_path(settings, "refund_candidates"))
+    towns = storage.read_staged(stage_path(settings, "coverage"))
+    households = storage.read_staged(stage_path(settings, "partial_households"))
+    candidates = storage.read_staged(stage_path(settings, "refund_candidates"))
     by_status = coverage.status_counts(statuses)
     paths = {name: day / file for name, file in OUTPUT_NAMES.items()}
     report = Report(
         headline=headline_figures(rules, towns, by_status, as_of, int(candidates["key"].nunique()), len(households)),
-        towns=towns, villages=pd.read_parquet(stage_path(settings, "coverage_villages")),
-        assisted=pd.read_parquet(stage_path(settings, "coverage_assisted")), statuses=by_status,
+        towns=towns, villages=storage.read_staged(stage_path(settings, "coverage_villages")),
+        assisted=storage.read_staged(stage_path(settings, "coverage_assisted")), statuses=by_status,
         trend=_trend(settings, as_of),
     )
     seconds = {}
