@@ -16,6 +16,8 @@ approval never holds coverage back), or by hand.
    without any payment after `YIBAO_OVERDUE_DAYS` (default 30) days become `work_items` with a Chinese reason.
 4. `write_fund_totals` (independent) — 资金拨付申请.xlsx in the day's outbox for finance: totals per fund /
    budget level, per town, and per clause, reconciled to the bills to the fen (refused otherwise).
+5. `remember` — records the completed day (published tables, drop hashes) so that a rerun of `yibao_ingest`
+   for corrected rosters can recompute only the people they change.
 
 #### Triage · 值班处理
 - **Paid counts look stale**: check that today's 税务缴费记录 feed was ingested (`yibao_ingest`).
@@ -77,7 +79,13 @@ def yibao_coverage(county: str) -> None:
         settings, as_of, run_id = ds.task_args(county)
         return money_path.write_fund_totals(settings, as_of=as_of, run_id=run_id)  # a path and totals per fund
 
+    @task
+    def remember() -> None:
+        """The day's chain is complete: a later rerun for corrected rosters may build on it."""
+        from yibao.stages import correction
+
+        settings, as_of, _ = ds.task_args(county)
+        correction.remember(settings, as_of)
+
     coverage = compute_coverage()
-    coverage >> write_outputs()
-    coverage >> reconcile_payments()
-    write_fund_totals()
+    [coverage >> write_outputs(), coverage >> reconcile_payments(), write_fund_totals()] >> remember()

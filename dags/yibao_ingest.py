@@ -20,6 +20,9 @@ against its due schedule: an overdue drop is a red task with a clear message. `p
 - **Superseded or refused files**: the `ingest` result (XCom) lists older drops it did not read
   (`superseded`) and files it refused (`refused`: symlinks, hidden files, paths outside the inbox).
 - **Rerun for a corrected roster**: trigger with Params `feeds=["minzheng_zongmingdan"]` (only that feed).
+  When the day's chain has completed and only rosters are named, `correct` recomputes just the people
+  whose rows changed (identities, decisions, bills) and publishes `yibao_bills` itself; otherwise (or when
+  `correct` is skipped) `publish` starts the whole chain as usual. The task log says which and why.
 - **Rerun for a past day**: trigger with `as_of=YYYY-MM-DD`.
 - Personal data never appears in logs or XCom: XCom carries counts only.
 """
@@ -49,14 +52,21 @@ def yibao_ingest(county: str) -> None:
         from yibao import pipeline
         from yibao.errors import UserError
         from yibao.sources import load_sources
+        from yibao.stages import correction
 
-        params = get_current_context()["params"]
-        pipeline.init(ds.run_settings(county))
+        context = get_current_context()
+        params = context["params"]
+        settings = ds.run_settings(county)
+        pipeline.init(settings)
         known = load_sources()
         wanted = params.get("feeds") or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
             raise UserError(f"未知数据源 {unknown}，可选：{list(known)}")
+        if params.get("feeds"):  # a rerun for named feeds: recompute only what they change, when possible
+            plan = correction.begin(settings, ds.run_as_of(county, params, context["dag_run"].run_after), wanted,
+                                    context["run_id"])
+            print(f"运行方式：{'更正（仅重算变动人员）' if plan.mode == 'correction' else '完整'}；{plan.reason}")
         return [{"feed": f, "label": f"{s.department}·{s.title}"} for f, s in known.items() if f in wanted]
 
     @task(map_index_template="{{ label }}")
@@ -94,11 +104,31 @@ def yibao_ingest(county: str) -> None:
     @task(outlets=[ds.asset(county, ds.STAGING)], trigger_rule="all_done")
     def publish() -> dict:
         """Announce fresh staging even if some feeds failed: they keep their last good data."""
-        feeds = len(list((ds.run_settings(county).staging / "feeds").glob("*.arrow")))
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from yibao.stages import correction
+
+        settings = ds.run_settings(county)
+        if correction.planned(settings, get_current_context()["run_id"]):
+            raise AirflowSkipException("更正运行：由 correct 任务只重算变动人员")
+        feeds = len(list((settings.staging / "feeds").glob("*.arrow")))
         ds.announce(county, ds.STAGING, {"feeds_published": feeds})
         return {"county": county, "feeds_published": feeds}
+
+    @task(outlets=[ds.asset(county, ds.BILLS)], trigger_rule="all_done")
+    def correct() -> dict:
+        """A rerun for corrected rosters: identities, decisions and bills of the changed people only."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from yibao.stages import correction
+
+        settings, as_of, run_id = ds.task_args(county)
+        if not correction.planned(settings, run_id):
+            raise AirflowSkipException("完整运行：由 publish 启动 yibao_decide")
+        return correction.apply(settings, as_of=as_of, run_id=run_id)
 
     feeds = prepare()
     ingested = ingest.expand_kwargs(feeds)
     ingested >> publish()
+    ingested >> correct()
     ingested >> check_due.expand_kwargs(feeds)

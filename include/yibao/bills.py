@@ -75,7 +75,7 @@ def build_bills(decided: pd.DataFrame, fund_ids: list[str], region_code: str, ye
         out["id_number"] + "|" + out["name"] + "|" + out["category"] + "|" + out["clause"] + "|"
         + out["subsidy_fen"].astype("str") + "|" + out["personal_fen"].astype("str") + "|" + out["funds"]
     )
-    out["content_hash"] = [_digest(c, 16) for c in content.tolist()]
+    out["content_hash"] = pd.Series([_digest(c, 16) for c in content.tolist()], index=out.index, dtype="str")
     return out[BILL_COLUMNS]
 
 
@@ -85,7 +85,9 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     ``previous`` has bill_no, content_hash, version, status. Returned rows carry ``change`` and the
     ``version`` they will have; cancelled rows carry the previous content.
     """
-    merged = current.merge(
+    # Nullable integers: a cancelled bill's row has no current values, and float64 would round person keys.
+    exact = {c: "Int64" for c in ("person_key", "subsidy_fen", "personal_fen") if c in current}
+    merged = current.astype(exact).merge(
         previous[["bill_no", "content_hash", "version", "status"]].rename(
             columns={"content_hash": "prev_hash", "version": "prev_version", "status": "prev_status"}
         ),
@@ -106,10 +108,16 @@ def diff_bills(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     return merged[merged["change"] != "gone"].drop(columns=["_merge", "prev_status"]).reset_index(drop=True)
 
 
-def previous_bills(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
-    return storage.read_frame(conn, sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version,
-                                              bills.c.status).where(bills.c.county == county, bills.c.year == year),
-                              ints=("version",))
+def previous_bills(conn: sa.Connection, county: str, year: int, person_keys: list[int] | None = None) -> pd.DataFrame:
+    """What the warehouse holds (only these persons' bills when ``person_keys`` is given)."""
+    query = sa.select(bills.c.bill_no, bills.c.content_hash, bills.c.version, bills.c.status).where(
+        bills.c.county == county, bills.c.year == year)
+    if person_keys is None:
+        return storage.read_frame(conn, query, ints=("version",))
+    frames = [storage.read_frame(conn, query.where(bills.c.person_key.in_(part)), ints=("version",))
+              for part in storage.chunks(person_keys)]
+    return pd.concat(frames, ignore_index=True) if frames else storage.read_frame(conn, query.where(sa.false()),
+                                                                                  ints=("version",))
 
 
 def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: int, run_id: str) -> dict[str, int]:

@@ -96,12 +96,14 @@ def snapshot_meta_path(feed_table: Path) -> Path:
     return feed_table.with_suffix(".meta.json")
 
 
-def write_snapshot_meta(feed_table: Path, arrived: dt.datetime, files: list[str], run_id: str) -> None:
-    """Beside a published feed table: when the drops it was built from arrived (no personal data)."""
+def write_snapshot_meta(feed_table: Path, arrived: dt.datetime, files: list[str], run_id: str,
+                        sha256: list[str] | None = None) -> None:
+    """Beside a published feed table: when the drops it was built from arrived, and their landed hashes
+    (no personal data); a correction run compares the inbox against these to skip unchanged feeds."""
     path = snapshot_meta_path(feed_table)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"arrived": arrived.isoformat(), "files": files, "run_id": run_id},
-                              ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps({"arrived": arrived.isoformat(), "files": files, "run_id": run_id,
+                               "sha256": sha256 or []}, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
 
 

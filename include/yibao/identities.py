@@ -60,10 +60,19 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     """Persons, their usable statuses, and the roster rows sent back for the cross-check."""
     persons = build_persons(staged, kinds, as_of)
     roster = apply_changes(_of_kind(staged, kinds, "roster"), _of_kind(staged, kinds, "roster_changes"), as_of)
+    memberships, rejected = cross_check(persons, roster)
+    return Identities(persons, memberships, rejected)
+
+
+def cross_check(persons: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Memberships and sent-back rows of a roster (after adjustments) checked against ``persons``.
+
+    Each person's result depends only on their own rows, so a correction can check just the people it
+    touches (``persons`` then needs only theirs).
+    """
     declared = roster_attributes()
     if roster.empty:
-        empty = pd.DataFrame(columns=["key", "status", "source", *declared])
-        return Identities(persons, empty, pd.DataFrame())
+        return pd.DataFrame(columns=["key", "status", "source", *declared]), pd.DataFrame()
     roster = roster.reset_index(drop=True)
     known = roster[["key"]].merge(
         persons[["key", "name", "deceased", "moved_out", "status_date"]], on="key", how="left", indicator=True
@@ -81,4 +90,4 @@ def build_identities(staged: dict[str, pd.DataFrame], kinds: dict[str, str], as_
     usable = usable.assign(**missing)
     columns = ["key", "status", "source", *declared, *(["certified_on"] if "certified_on" in usable else [])]
     memberships = usable[columns].drop_duplicates(["key", "status", "source"])
-    return Identities(persons, memberships.reset_index(drop=True), rejected.reset_index(drop=True))
+    return memberships.reset_index(drop=True), rejected.reset_index(drop=True)

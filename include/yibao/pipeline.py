@@ -32,6 +32,7 @@ from yibao.readers import FeedError, read_feed
 from yibao.run_lock import county_lock, locked_stage
 from yibao.settings import Settings
 from yibao.sources import load_sources
+from yibao.stages import correction
 from yibao.stages.coverage import compute_coverage, write_outputs
 from yibao.stages.files import feed_path as _feed_path
 from yibao.stages.files import published_feeds as _published_feeds
@@ -42,6 +43,8 @@ from yibao.staging import stage
 log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 INGEST_THREADS = 2
+DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
+                   "residence_permit"]
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -154,7 +157,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                    "保留上次入库的数据；请核对文件或统计日期")
     storage.publish_frame(staged.rows, _feed_path(settings, feed))
     freshness.write_snapshot_meta(_feed_path(settings, feed), max(f.arrived for f in landed),
-                                  [f.original for f in landed], run_id)
+                                  [f.original for f in landed], run_id, sha256=[f.sha256 for f in landed])
     storage.publish_frame(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), **staged.counts)
     with warehouse.begin() as conn:
@@ -215,24 +218,7 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     storage.publish_frame(found.memberships, _stage_path(settings, "memberships"))
     roster_feeds = [f for f, k in kinds.items() if k in ("roster", "roster_changes")]
     suggestions = _suggest_corrections(settings, found.persons, found.rejected, roster_feeds)
-    warehouse = storage.engine(settings.warehouse_url)
-    table = storage.rejections
-    with warehouse.begin() as conn:
-        for feed in roster_feeds:
-            rejected = found.rejected[found.rejected["source"] == feed] if len(found.rejected) else found.rejected
-            _record_rejections(conn, settings, run_id, "crosscheck", feed, rejected)
-        if len(suggestions):
-            conn.execute(
-                sa.update(table)
-                .where(table.c.county == settings.county, table.c.feed == sa.bindparam("b_feed"),
-                       table.c.file == sa.bindparam("b_file"), table.c.row_no == sa.bindparam("b_row"))
-                .values(suggested_id_masked=sa.bindparam("b_masked")),
-                [{"b_feed": f, "b_file": fi, "b_row": r, "b_masked": m} for f, fi, r, m in zip(
-                    suggestions["feed"].tolist(), suggestions["file"].tolist(), suggestions["row_no"].tolist(),
-                    mask_id_series(suggestions["suggested_id"]).tolist(), strict=True)],
-            )
-    storage.publish_frame(found.rejected, _rejections_path(settings, "_crosscheck"))
-    storage.publish_frame(suggestions, _rejections_path(settings, "_suggestions"))
+    record_crosscheck(settings, run_id, found.rejected, suggestions, roster_feeds)
     log.info("人员 %d 人（应参保 %d 人），有效身份 %d 条，比对户籍退回 %d 行", len(found.persons),
              int(found.persons["should_insure"].sum()), len(found.memberships), len(found.rejected))
     return {
@@ -242,6 +228,31 @@ def resolve_identities(settings: Settings, *, as_of: dt.date, run_id: str) -> di
         "crosscheck_rejected": len(found.rejected),
         "id_suggestions": len(suggestions),
     }
+
+
+def record_crosscheck(settings: Settings, run_id: str, rejected: pd.DataFrame, suggestions: pd.DataFrame,
+                      roster_feeds: list[str]) -> None:
+    """The cross-check's sent-back rows and ID suggestions: the warehouse rows of ``roster_feeds`` (masked),
+    then the published tables (all feeds)."""
+    warehouse = storage.engine(settings.warehouse_url)
+    table = storage.rejections
+    with warehouse.begin() as conn:
+        for feed in roster_feeds:
+            mine = rejected[rejected["source"] == feed] if len(rejected) else rejected
+            _record_rejections(conn, settings, run_id, "crosscheck", feed, mine)
+        mine = suggestions[suggestions["feed"].isin(roster_feeds)]
+        if len(mine):
+            conn.execute(
+                sa.update(table)
+                .where(table.c.county == settings.county, table.c.feed == sa.bindparam("b_feed"),
+                       table.c.file == sa.bindparam("b_file"), table.c.row_no == sa.bindparam("b_row"))
+                .values(suggested_id_masked=sa.bindparam("b_masked")),
+                [{"b_feed": f, "b_file": fi, "b_row": r, "b_masked": m} for f, fi, r, m in zip(
+                    mine["feed"].tolist(), mine["file"].tolist(), mine["row_no"].tolist(),
+                    mask_id_series(mine["suggested_id"]).tolist(), strict=True)],
+            )
+    storage.publish_frame(rejected, _rejections_path(settings, "_crosscheck"))
+    storage.publish_frame(suggestions, _rejections_path(settings, "_suggestions"))
 
 
 def explain_membership(settings: Settings, id_number: str, on: dt.date) -> pd.DataFrame:
@@ -270,12 +281,18 @@ def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = storage.read_staged(
-        _stage_path(settings, "persons"),
-        columns=["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
-                 "residence_permit"],
-    )
+    persons = storage.read_staged(_stage_path(settings, "persons"), columns=DECISION_INPUTS)
     memberships = storage.read_staged(_stage_path(settings, "memberships"))
+    decided = decide(policy, persons, memberships, as_of)
+    storage.publish_frame(decided, _stage_path(settings, "decisions"), audit=partial(audit_decisions, policy))
+    assisted = decided[decided["subsidy_fen"] > 0]
+    return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
+
+
+def decide(policy: policy_mod.Policy, persons: pd.DataFrame, memberships: pd.DataFrame, as_of: dt.date,
+           ) -> pd.DataFrame:
+    """Decisions for the should-insure ``persons`` (``DECISION_INPUTS``), in their order; a person's decision
+    depends only on their own memberships and, for newborns, their household's."""
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
         inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
         memberships = pd.concat([memberships, inherited], ignore_index=True)
@@ -285,16 +302,14 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     people = eligible[["key", "birth_date"]].join(told, on="key")
     people["residence_permit"] = eligible["residence_permit"].map({True: "是", False: "否"}).astype("string")
     decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
-    decided = pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
+    return pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
 
-    def audit(frame: pd.DataFrame) -> None:
-        fund_total = frame[[f"fund_{f}_fen" for f in policy.funds]].sum(axis=1)
-        if not (fund_total == frame["subsidy_fen"]).all():
-            raise RuntimeError("资助金额与各资金来源合计不一致")
 
-    storage.publish_frame(decided, _stage_path(settings, "decisions"), audit=audit)
-    assisted = decided[decided["subsidy_fen"] > 0]
-    return {"decided": len(decided), "assisted": len(assisted), "subsidy_fen": int(assisted["subsidy_fen"].sum())}
+def audit_decisions(policy: policy_mod.Policy, frame: pd.DataFrame) -> None:
+    """Refuse decisions whose funds do not add up to the subsidy."""
+    fund_total = frame[[f"fund_{f}_fen" for f in policy.funds]].sum(axis=1)
+    if not (fund_total == frame["subsidy_fen"]).all():
+        raise RuntimeError("资助金额与各资金来源合计不一致")
 
 
 @locked_stage
@@ -343,30 +358,40 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     return {k: int((cases["kind"] == k).sum()) for k in reconcile_mod.KINDS}
 
 
-def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None) -> dict:
+def run(settings: Settings, *, as_of: dt.date | None = None, run_id: str | None = None, full: bool = False,
+        feeds: list[str] | None = None) -> dict:
     """Every stage in one process, in DAG order, holding the county lock throughout; a failing feed is
     reported and the others go on. An ``as_of`` outside the policy year's campaign is refused before the
-    lock or any table is touched; outside the collection window the summary's ``as_of_warning`` says so."""
+    lock or any table is touched; outside the collection window the summary's ``as_of_warning`` says so.
+    When only rosters changed since a complete run of the same day, only they are ingested and only the
+    people they touch are recomputed (:mod:`yibao.stages.correction`); ``full`` forces the whole county,
+    ``feeds`` limits which feeds may count as changed."""
     as_of = as_of or settings.as_of or today()
     warning = run_date.check(policy_mod.load(settings.county), as_of)  # refuses before anything is written
     if warning:
         log.warning(warning)
     run_id = run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     with county_lock(settings, f"yibao pipeline run {run_id}"):
-        return {**_run_locked(settings, as_of, run_id), "as_of_warning": warning}
+        return {**_run_locked(settings, as_of, run_id, full, feeds), "as_of_warning": warning}
 
 
-def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
+def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, only: list[str] | None) -> dict:
     init(settings)
     started = time.perf_counter()
+    plan = correction.Plan("full", "要求完整运行") if full else correction.plan(settings, as_of, only)
+    correction.forget(settings)
+    before = correction.published_rows(settings, plan.changed) if plan.mode == "correction" else {}
     timings: dict[str, float] = {}
 
     def one_feed(feed: str) -> tuple[dict, float]:
         t0 = time.perf_counter()
-        try:
-            result = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
-        except FeedError as exc:
-            result = {"feed": feed, "status": "failed", "error": str(exc)}
+        if plan.mode == "correction" and feed not in plan.changed:
+            result = {"feed": feed, "status": "unchanged"}
+        else:
+            try:
+                result = ingest_feed(settings, feed, as_of=as_of, run_id=run_id)
+            except FeedError as exc:
+                result = {"feed": feed, "status": "failed", "error": str(exc)}
         result["freshness"] = feed_freshness(settings, feed)
         return result, time.perf_counter() - t0
 
@@ -377,6 +402,9 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
     feeds = {feed: result for feed, (result, _) in done.items()}
     timings.update({f"ingest:{feed}": seconds for feed, (_, seconds) in done.items()})
     stages = {}
+    patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
+    if plan.mode == "correction" and not patched:
+        plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")
     for name, fn in (
         ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
         ("feedback", partial(write_feedback, settings, as_of=as_of)),
@@ -390,12 +418,15 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str) -> dict:
         ("fund_totals", partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id)),
     ):
         t0 = time.perf_counter()
-        stages[name] = fn()
+        stages[name] = patched[name]() if name in patched else fn()
         timings[name] = time.perf_counter() - t0
+    correction.remember(settings, as_of, plan.drops)
     return {
         "county": settings.county,
         "as_of": as_of.isoformat(),
         "run_id": run_id,
+        "mode": plan.mode,
+        "mode_reason": plan.reason,
         "feeds": {f: {k: v for k, v in r.items() if k != "feed"} for f, r in feeds.items()},
         "bills": {k: stages["bills"][k] for k in ("new", "amended", "cancelled", "unchanged")},
         "approval": stages["tax_push"][0],

@@ -177,3 +177,16 @@ def test_an_unreachable_exchange_is_named_without_its_password():
     message = str(caught.value)
     assert message.startswith("税务前置库无法连接: 127.0.0.1/1/qianzhiku")
     assert "s3cret" not in message and "\n" not in message
+
+
+def test_person_keys_stay_exact_when_a_cancellation_is_recorded_beside_an_amendment(db_urls):
+    """Real person keys exceed 2**53: a cancelled bill's empty row must not turn the others' keys into floats."""
+    warehouse = storage.engine(db_urls[0])
+    storage.init_db(warehouse)
+    big = 154905519782377857  # odd and above 2**53: float64 would round it
+    first = decided([(A, "特困人员", 38000, 38000, 0), (B, "低保对象", 30400, 30400, 0)]).assign(key=[big, big + 2])
+    _run(warehouse, first, "r1")
+    _run(warehouse, first.iloc[:1].assign(subsidy_fen=34200, fund_medical_assistance_fen=34200), "r2")
+    with warehouse.connect() as conn:
+        held = dict(conn.execute(sa.select(storage.bills.c.person_key, storage.bills.c.status)).all())
+    assert held == {big: "active", big + 2: "cancelled"}

@@ -68,7 +68,7 @@ def failures(settings):
 
 @pytest.mark.parametrize("kind", ["integrity", "bulk", "cell"])
 def test_the_cli_prints_a_masked_failure(failures, kind, monkeypatch, capsys, caplog):
-    def run(settings, as_of=None):
+    def run(settings, **_):
         logging.getLogger("yibao.pipeline").error("失败的行 %s", IDS[0])  # a careless log call
         failures[kind]()
 

@@ -22,7 +22,7 @@ def _run(args: argparse.Namespace) -> int:
         if not Path(args.inbox).is_dir():
             raise UserError(f"收件目录不存在：{args.inbox}")
         settings = dataclasses.replace(settings, inbox=Path(args.inbox).resolve())
-    summary = pipeline.run(settings, as_of=args.as_of)
+    summary = pipeline.run(settings, as_of=args.as_of, full=args.full, feeds=args.feeds)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     # 3: the day ran but nothing reached the tax exchange; 1: a department feed failed.
     if summary["tax_push"].get("error"):
@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--county", required=True, help="规则编号，例如 wenxi-2024")
     p.add_argument("--inbox", help="各部门报送文件所在目录（默认 $YIBAO_HOME/inbox/<county>）")
     p.add_argument("--as-of", type=date_arg, help="统计日期 YYYY-MM-DD（默认北京时间今天）")
+    p.add_argument("--full", action="store_true",
+                   help="完整重算全县（默认：同日已完整运行且仅名单有更新时，只重算更正涉及的人员）")
+    p.add_argument("--feeds", nargs="+", metavar="FEED", help="只检查这些数据源是否有更新（默认全部）")
     p.set_defaults(func=_run)
 
     e = actions.add_parser("explain", help="某人在某日是否属于各人员类别，由哪个文件、哪一行、哪个日期决定")

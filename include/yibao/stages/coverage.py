@@ -74,22 +74,29 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
     households = coverage.partial_households(statuses)
-    towns = coverage.by_town(statuses, rules.jurisdiction, households)
-    villages = coverage.by_village(statuses)
-    assisted = coverage.assisted_by_category(statuses, rules)
     events = _refund_events(settings, persons)
     who = storage.read_staged(stage_path(settings, "persons"), columns=["key", "name", "id_number"])
     who = who[who["key"].isin(events["key"])].reset_index(drop=True)
     candidates = refunds.refund_candidates(statuses, who, events, rules)
+    # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
+    published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
+    return publish_coverage(settings, rules, published, households, candidates, as_of=as_of, run_id=run_id)
+
+
+def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame, households: pd.DataFrame,
+                     candidates: pd.DataFrame, *, as_of: dt.date, run_id: str) -> dict:
+    """Aggregate published statuses (persons' order) by town, village and assisted group, publish them all
+    and replace today's warehouse rows; a correction run patches ``statuses`` and comes here too."""
+    towns = coverage.by_town(statuses, rules.jurisdiction, households)
+    villages = coverage.by_village(statuses)
+    assisted = coverage.assisted_by_category(statuses, rules)
     by_status = coverage.status_counts(statuses)
 
     def audit(frame: pd.DataFrame) -> None:
-        if sum(by_status.values()) != len(persons) or frame["key"].duplicated().any():
+        if sum(by_status.values()) != len(frame) or frame["key"].duplicated().any():
             raise RuntimeError("人员状态合计与人员总数不一致")
 
-    # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
-    published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
-    storage.publish_frame(published, stage_path(settings, "person_status"), audit=audit)
+    storage.publish_frame(statuses, stage_path(settings, "person_status"), audit=audit)
     storage.publish_frame(towns, stage_path(settings, "coverage"))
     storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
     storage.publish_frame(households, stage_path(settings, "partial_households"))

@@ -1,0 +1,130 @@
+"""Correction benchmark: a full run of a generated county, then one department resends its roster with 100
+rows changed, and ``pipeline.run`` takes the correction path — both in this process, side by side.
+
+    .venv/bin/python bench/bench_correction.py --people 1000000 [--feed minzheng_zongmingdan] [--note "..."]
+
+Writes bench/results/correction.json. Target (issue 9): the correction, end to end from ingest of that
+feed through bills, push and coverage, in ≤ 10% of the full run's time for the same stages. The day's
+outbox, feedback workbooks, reconciliation and fund totals are reported apart (they are rewritten whole).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory import peak_rss
+
+RESULTS = Path(__file__).resolve().parent / "results" / "correction.json"
+CORE = ("identities", "decisions", "bills", "tax_push", "coverage")  # plus the ingest of what was ingested
+
+
+def correct_roster(path: Path, as_of: dt.date, rows: int) -> int:
+    """Rewrite a roster drop in place with ``rows`` rows changed: all but two get another category (or, on
+    the disability roster, another grade), two are removed."""
+    if path.suffix == ".csv":
+        import pandas as pd
+
+        frame = pd.read_csv(path, dtype="str", encoding="gb18030", keep_default_na=False)
+        grade = {"一级": "三级", "二级": "四级", "三级": "一级", "四级": "二级"}
+        picked = frame.index[frame["残疾等级"].isin(list(grade))][:rows]
+        frame.loc[picked[:-2], "残疾等级"] = frame.loc[picked[:-2], "残疾等级"].map(grade)
+        frame.drop(index=picked[-2:]).to_csv(path, index=False, encoding="gb18030")
+        return len(picked)
+    from python_calamine import CalamineWorkbook
+
+    from yibao.synth import writers
+
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    header_at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    header = [str(c) for c in grid[header_at]]
+    category = next(i for i, h in enumerate(header) if h.startswith("人员类别"))
+    body = [[str(c) for c in r] for r in grid[header_at + 1 :]]
+    picked = [n for n, r in enumerate(body) if "低保" in r[category] and "边缘" not in r[category]][: rows]
+    for n in picked[:-2]:
+        body[n][category] = "特困人员"
+    body = [r for n, r in enumerate(body) if n not in set(picked[-2:])]
+    for n, row in enumerate(body, start=1):
+        row[0] = str(n)
+    writers.write_xlsx(path, [str(r[0]) for r in grid[:header_at]],
+                       {h: [r[i] for r in body] for i, h in enumerate(header)}, as_of)
+    return len(picked)
+
+
+def core(summary: dict) -> float:
+    """Seconds of ingest (of what was ingested) through bills, push and coverage."""
+    ingested = [f for f, r in summary["feeds"].items() if r["status"] != "unchanged"]
+    return sum(summary["seconds"][f"ingest:{f}"] for f in ingested) + sum(summary["seconds"][s] for s in CORE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--county", default="wenxi-2024")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--feeds", nargs="+", default=["minzheng_zongmingdan", "canlian"],
+                        help="roster feeds corrected one after the other (XLSX rosters, or the 残联 CSV)")
+    parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--note", default="", help="e.g. whether the machine was shared")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    from yibao import pipeline, quality, synth
+    from yibao.settings import Settings
+    from yibao.sources import load_sources
+
+    quality._batch_definition()  # GX import and context, paid once per process
+    with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
+        home = Path(tmp)
+        settings = dataclasses.replace(
+            Settings.from_env(args.county), home=home, inbox=home / "inbox" / args.county,
+            warehouse_url=f"sqlite:///{home / 'warehouse.db'}", tax_exchange_url=f"sqlite:///{home / 'exchange.db'}",
+        )
+        as_of = synth.generate(args.county, args.people, args.seed, settings.inbox).as_of
+        with peak_rss() as full_m:
+            full = pipeline.run(settings, as_of=as_of, run_id="bench-full")
+        corrections = {}
+        for feed in args.feeds:
+            (roster,) = settings.inbox.glob(load_sources()[feed].files)
+            changed = correct_roster(roster, as_of, args.rows)
+            with peak_rss() as fix_m:
+                fixed = pipeline.run(settings, as_of=as_of, run_id=f"bench-fix-{feed}")
+            corrections[feed] = {
+                "rows_changed": changed, "mode": fixed["mode"], "mode_reason": fixed["mode_reason"],
+                "core_seconds": round(core(fixed), 3), "core_ratio": round(core(fixed) / core(full), 4),
+                "ingest_seconds": fixed["seconds"][f"ingest:{feed}"],
+                "whole_seconds": round(fix_m["seconds"], 3), "whole_ratio": round(fix_m["seconds"] / full_m["seconds"], 4),
+                "peak_rss_mb": round(fix_m["peak"] / 2**20, 1), "stage_seconds": fixed["seconds"],
+                "people_changed": fixed["stages"]["identities"].get("people_changed"),
+                "bills": fixed["bills"], "tax_push": {k: fixed["tax_push"].get(k) for k in ("pushed", "pending")},
+            }
+
+    result = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "note": args.note,
+        "county": args.county, "people": args.people,
+        "core_stages": ["ingest of the feeds ingested", *CORE],
+        "target_core_ratio": 0.10,
+        "full": {"core_seconds": round(core(full), 3), "whole_seconds": round(full_m["seconds"], 3),
+                 "peak_rss_mb": round(full_m["peak"] / 2**20, 1), "stage_seconds": full["seconds"]},
+        "corrections": corrections,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"full run: core {result['full']['core_seconds']:.2f} s, whole {result['full']['whole_seconds']:.2f} s")
+    for feed, c in corrections.items():
+        print(f"correction of {feed} ({c['mode']}, {c['rows_changed']} rows): core {c['core_seconds']:.2f} s "
+              f"(ingest {c['ingest_seconds']:.2f} s; ratio {c['core_ratio']:.3f}, target ≤ 0.10), "
+              f"whole {c['whole_seconds']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

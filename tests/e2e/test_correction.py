@@ -1,0 +1,146 @@
+"""A department resends its roster with 100 rows changed (categories, a removed person, an added person, a
+fixed ID): the rerun takes the correction path and its results equal a full run's on the same inputs —
+bills to the field, the versions sent to tax, decisions, statuses and every coverage aggregate. Runs on
+SQLite and PostgreSQL; the full run gets its own warehouse and exchange."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from python_calamine import CalamineWorkbook
+
+from yibao import pipeline, storage, synth
+from yibao.synth import writers
+
+FEED = "minzheng_zongmingdan"
+COMPARED = ["decisions", "person_status", "memberships", "coverage", "coverage_villages", "coverage_assisted",
+            "partial_households", "refund_candidates"]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    out = tmp_path_factory.mktemp("inbox") / "wenxi-2024"
+    return out, synth.generate("wenxi-2024", 4000, 23, out)
+
+
+@pytest.fixture
+def twin(settings, tmp_path, request):
+    """A second home and databases on the same backend, for the full run to compare with."""
+    home = tmp_path / "twin"
+    if settings.warehouse_url.startswith("sqlite"):
+        yield dataclasses.replace(settings, home=home, inbox=home / "inbox" / "wenxi-2024",
+                                  warehouse_url=f"sqlite:///{home / 'w.db'}", tax_exchange_url=f"sqlite:///{home / 'x.db'}")
+        return
+    admin_url = sa.engine.make_url(settings.warehouse_url).set(database="postgres")
+    name = f"yibao_twin_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(settings.warehouse_url).set(database=name).render_as_string(hide_password=False)
+    yield dataclasses.replace(settings, home=home, inbox=home / "inbox" / "wenxi-2024", warehouse_url=url,
+                              tax_exchange_url=url)
+    sa.create_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _correct_roster(settings, path, as_of) -> dict[str, int]:
+    """Rewrite the roster workbook in place: 96 categories swapped, 2 people removed, 1 person added and
+    1 invalid ID replaced by the register's (the one the feedback suggested)."""
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    header_at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    header = [str(c) for c in grid[header_at]]
+    col = {name: next(i for i, h in enumerate(header) if h.startswith(name)) for name in
+           ("姓名", "身份证号码", "人员类别", "乡镇", "村")}
+    body = [[str(c) for c in r] for r in grid[header_at + 1 :]]
+    suggestions = storage.read_staged(settings.staging / "rejections" / "_suggestions.arrow")
+    fix = suggestions[suggestions["feed"] == FEED].iloc[0]
+    body[int(fix["row_no"]) - 1][col["身份证号码"]] = fix["suggested_id"]
+    def swapped(label: str) -> str | None:  # the departments' labels vary (农村低保家庭成员, 城镇特困供养人员, …)
+        return "低保对象" if "特困" in label else "特困人员" if "低保" in label and "边缘" not in label else None
+
+    swappable = [n for n, r in enumerate(body) if swapped(r[col["人员类别"]]) and n != int(fix["row_no"]) - 1]
+    for n in swappable[:96]:
+        body[n][col["人员类别"]] = swapped(body[n][col["人员类别"]])
+    removed = swappable[96:98]
+    persons = storage.read_staged(settings.staging / "persons.arrow")
+    listed = set(storage.read_staged(settings.staging / "memberships.arrow")["key"])
+    newcomer = persons[persons["should_insure"] & persons["in_register"] & ~persons["key"].isin(listed)].iloc[0]
+    added = list(body[0])
+    added[col["姓名"]], added[col["身份证号码"]], added[col["人员类别"]] = (
+        newcomer["name"], newcomer["id_number"], "低保对象")
+    added[col["乡镇"]], added[col["村"]] = newcomer["town"], newcomer["village"]
+    body = [r for n, r in enumerate(body) if n not in removed] + [added]
+    for n, row in enumerate(body, start=1):
+        row[0] = str(n)
+    title = [str(r[0]) for r in grid[:header_at]]
+    writers.write_xlsx(path, title, {h: [r[i] for r in body] for i, h in enumerate(header)}, as_of)
+    return {"swapped": 96, "removed": 2, "added": 1, "fixed": 1}
+
+
+def _tables(settings) -> dict[str, pd.DataFrame]:
+    engine = storage.engine(settings.warehouse_url)
+    with engine.connect() as conn:
+        bills = pd.read_sql(sa.select(storage.bills), conn).sort_values("bill_no").reset_index(drop=True)
+        versions = pd.read_sql(sa.select(storage.bill_versions), conn)
+        rejections = pd.read_sql(sa.select(storage.rejections), conn)
+    versions["pushed"] = versions["pushed_at"].notna()
+    versions = versions.drop(columns=["created_at", "pushed_at"] + [c for c in versions if c in ("id", "batch_id")])
+    rejections = rejections.drop(columns=[c for c in rejections if c in ("id", "run_id")])
+    out = {"bills": bills, "bill_versions": versions.sort_values(["bill_no", "version"]).reset_index(drop=True),
+           "rejections": rejections.sort_values(["stage", "feed", "file", "row_no"]).reset_index(drop=True)}
+    for name in COMPARED:
+        frame = storage.read_staged(settings.staging / f"{name}.arrow")
+        by = [c for c in ("key", "status", "source", "town", "village", "household_id", "category", "case")
+              if c in frame]
+        out[name] = frame.astype("str").sort_values(by).reset_index(drop=True)
+    return out
+
+
+def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+        first = pipeline.run(home, as_of=summary.as_of, run_id="day")
+        assert first["mode"] == "full"
+    (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
+    changes = _correct_roster(settings, roster, summary.as_of)
+    shutil.copy2(roster, twin.inbox / "民政" / roster.name)
+
+    fixed = pipeline.run(settings, as_of=summary.as_of, run_id="fix")
+    full = pipeline.run(twin, as_of=summary.as_of, run_id="fix", full=True)
+
+    assert (fixed["mode"], full["mode"]) == ("correction", "full")
+    assert [f for f, r in fixed["feeds"].items() if r["status"] != "unchanged"] == [FEED]
+    assert 90 <= fixed["stages"]["identities"]["people_changed"] <= sum(changes.values())  # some have two rows
+    assert fixed["bills"] == full["bills"] and fixed["bills"]["amended"] > 0 and fixed["bills"]["new"] >= 1
+    assert fixed["bills"]["cancelled"] >= 1
+    assert fixed["tax_push"]["pushed"] == full["tax_push"]["pushed"] > 0
+    assert fixed["coverage"] == full["coverage"]
+    mine, theirs = _tables(settings), _tables(twin)
+    persons = storage.read_staged(settings.staging / "persons.arrow", columns=["key"])["key"]
+    assert mine["bills"]["person_key"].isin(persons).all()  # exact keys (they exceed 2**53)
+    for name, frame in theirs.items():
+        pd.testing.assert_frame_equal(mine[name], frame, check_dtype=False, obj=name)
+
+    again = pipeline.run(settings, as_of=summary.as_of, run_id="again")
+    assert again["mode"] == "correction" and again["mode_reason"] == "各数据源均无更新"
+    assert again["bills"]["new"] + again["bills"]["amended"] + again["bills"]["cancelled"] == 0
+
+
+def test_a_changed_register_means_a_full_run_and_says_why(settings, county):
+    source, summary = county
+    shutil.copytree(source, settings.inbox, ignore=shutil.ignore_patterns("_truth"))
+    pipeline.run(settings, as_of=summary.as_of)
+    (register,) = (settings.inbox / "公安").glob("户籍*.csv")
+    register.write_bytes(register.read_bytes() + register.read_bytes().splitlines(keepends=True)[1])
+    rerun = pipeline.run(settings, as_of=summary.as_of)
+    assert rerun["mode"] == "full" and "公安" in rerun["mode_reason"]
+    later = pipeline.run(settings, as_of=summary.as_of.replace(day=summary.as_of.day - 1))
+    assert later["mode"] == "full" and "统计日期" in later["mode_reason"]
