@@ -240,7 +240,7 @@ tax_bills = sa.Table(
 
 
 def engine(url: str) -> sa.Engine:
-    """An engine for a warehouse URL; SQLite files get their folder created and run in WAL mode.
+    """An engine for a warehouse URL; SQLite files get their folder created (and WAL mode at init).
     Statement parameters (IDs, names) are kept out of its error messages (see yibao.redaction).
 
     WAL lets the UI and the checks read while a stage writes, and with ``synchronous=NORMAL`` a commit
@@ -254,12 +254,21 @@ def engine(url: str) -> sa.Engine:
 
     @sa.event.listens_for(created, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # per connection, needs no lock
 
     return created
+
+
+def _wal(engine: sa.Engine) -> None:
+    """Switch a SQLite file to WAL once (the mode is kept in the file). Switching needs the file to itself:
+    when another connection is open at that moment it stays as it is, and the next init tries again."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except sa.exc.OperationalError:
+        pass
 
 
 def chunks(items: list, size: int = 500):
@@ -359,12 +368,14 @@ def init_db(warehouse: sa.Engine) -> None:
     head revision (tests/unit/test_migrations.py checks)."""
     from yibao import migrations
 
+    _wal(warehouse)
     migrations.upgrade(warehouse, "warehouse")
 
 
 def init_exchange(exchange: sa.Engine) -> None:
     from yibao import migrations
 
+    _wal(exchange)
     migrations.upgrade(exchange, "exchange")
 
 
