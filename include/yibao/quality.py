@@ -27,7 +27,6 @@ GATE_SAMPLE_ROWS = 200_000
 _GX_LOCK = threading.Lock()
 
 
-
 def suite_path(kind: str) -> Path:
     return Path(os.environ.get("YIBAO_EXPECTATIONS_DIR") or EXPECTATIONS_DIR) / f"{kind}.json"
 
