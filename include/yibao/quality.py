@@ -6,7 +6,7 @@ Suites live in ``expectations/<feed kind>.json``. GX is imported here only, insi
 
 Every rule in the suites is a share (``mostly``) or a minimum row count, so a feed larger than
 :data:`GATE_SAMPLE_ROWS` is judged on a fixed uniform sample of that size (the share is then known to
-within about ±0.3 percentage points); every row is still checked one by one in staging.
+within about ±0.5 percentage points, ±0.1 near the 99% rules); every row is still checked one by one in staging.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import threading
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from yibao.readers import FeedError
 from yibao.sources import Source
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
-GATE_SAMPLE_ROWS = 200_000
+GATE_SAMPLE_ROWS = 50_000
 _GX_LOCK = threading.Lock()
 
 
@@ -61,7 +62,8 @@ def gate(frame: pd.DataFrame, source: Source) -> None:
         # GX hashes every cell it is given to name the batch: give it only the columns the suite reads.
         sample = frame[[c for c in used if c in frame]]
         if len(sample) > GATE_SAMPLE_ROWS:
-            sample = sample.sample(GATE_SAMPLE_ROWS, random_state=0)
+            picked = np.random.default_rng(0).choice(len(sample), GATE_SAMPLE_ROWS, replace=False)
+            sample = sample.iloc[np.sort(picked)]
         result = _batch_definition().get_batch(batch_parameters={"dataframe": sample}).validate(suite)
     failures = []
     for r in result.results:

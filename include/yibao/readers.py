@@ -32,15 +32,26 @@ class FeedError(UserError):
 def csv_as_utf8(data: bytes, name: str) -> bytes:
     """UTF-8 (with or without BOM) as is; otherwise GB18030 (a superset of GBK that has rare name characters)."""
     data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        data.decode("utf-8")
+    if _is_utf8(data):
         return data
-    except UnicodeDecodeError:
-        pass
     try:
         return data.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError:
         raise FeedError(f"文件 {name} 无法识别编码（既不是 UTF-8 也不是 GB18030），请另存为 UTF-8 CSV 后重新报送") from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Arrow's validator (zero-copy over ``data``): several times faster than decoding to ``str``.
+
+    >>> _is_utf8("姓名".encode()), _is_utf8("姓名".encode("gb18030")), _is_utf8(b"")
+    (True, False, True)
+    """
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def excel_text(value: object) -> str:
@@ -67,6 +78,26 @@ def excel_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _cell_text(values: pd.Series) -> pd.Series:
+    """A column of cell values as :func:`excel_text` shows them; whole numbers (serial numbers, most
+    numeric cells) are converted at once, only the other non-text cells one by one.
+
+    >>> _cell_text(pd.Series(["序号", 1.0, 2.0, 3.704811980010113e+17, 37.5, None], dtype=object)).tolist()
+    ['序号', '1', '2', '3.70481E+17', '37.5', '']
+    """
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.astype("str")
+    cells = values.to_numpy(dtype=object, copy=True)
+    floats = np.fromiter((type(v) is float for v in cells), dtype=bool, count=len(cells))
+    numbers = cells[floats].astype(np.float64)
+    whole = (np.floor(numbers) == numbers) & (np.abs(numbers) < MAX_EXACT_FLOAT)
+    at = np.flatnonzero(floats)
+    cells[at[whole]] = numbers[whole].astype(np.int64).astype(str).astype(object)
+    rest = np.flatnonzero(np.fromiter((type(v) is not str for v in cells), dtype=bool, count=len(cells)))
+    cells[rest] = [excel_text(v) for v in cells[rest]]
+    return pd.Series(cells, index=values.index, dtype="str")
+
+
 def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
     """The first sheet's cells as text columns (0, 1, …), once :func:`check_xlsx` has bounded what reading
     it may cost. Rows with no text at all are dropped; the index is each kept row's 0-based sheet row."""
@@ -79,12 +110,7 @@ def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
     except (CalamineError, OSError, ValueError) as exc:
         raise FeedError(f"文件 {name} 不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
     raw = pd.DataFrame(cells, dtype=object)
-    text = {}
-    for column in raw.columns:
-        values = raw[column]
-        if pd.api.types.infer_dtype(values, skipna=False) != "string":  # numbers, dates: as Excel shows them
-            values = values.map(lambda v: v if type(v) is str else excel_text(v))
-        text[column] = values.astype("str")
+    text = {column: _cell_text(raw[column]) for column in raw.columns}
     frame = pd.DataFrame(text, index=raw.index)
     blank = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index).all(axis=1)
     return frame[~blank] if len(frame.columns) else frame
@@ -120,9 +146,11 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     and their raw text for the department's feedback workbook; nothing of them goes into messages.
     """
     data = csv_as_utf8(path.read_bytes(), name)
-    if not data.strip():
+    if not data or data.isspace():
         raise FeedError(f"文件 {name} 是空文件")
-    header = [c.strip() for c in next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]))]
+    end = data.find(b"\n")
+    first_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    header = [c.strip() for c in next(csv.reader([first_line]))]
     _find_header([header], source, name)
     ragged: list[tuple[int | None, int, str]] = []
 

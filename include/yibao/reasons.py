@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from yibao.masking import quote_cells
@@ -44,52 +45,64 @@ ROW_REASONS: dict[str, Reason] = {
 
 
 class Problems:
-    """Accumulates (mask, code, text) over a frame and renders codes and messages per row."""
+    """Accumulates (mask, code, text) over a frame and renders codes and messages per row.
+
+    Only the marked rows are rendered and touched: a clean feed of a million rows costs nothing here.
+    """
 
     def __init__(self, index: pd.Index):
         self.index = index
         self.codes = pd.Series("", index=index, dtype="str")
         self.texts = pd.Series("", index=index, dtype="str")
 
-    def add(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
-        """Mark rows where ``mask`` holds with ``code``; ``detail`` extends the standard message."""
-        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
-        if not mask.any():
-            return
+    def _mask(self, mask: pd.Series | np.ndarray) -> np.ndarray:
+        return pd.Series(mask, index=self.index).fillna(False).astype(bool).to_numpy()
+
+    def add(self, mask: pd.Series | np.ndarray, code: str, detail: str | pd.Series = "") -> None:
+        """Mark rows where ``mask`` holds with ``code``; ``detail`` (text, or per row by index label)
+        extends the standard message."""
+        marked = self._mask(mask)
+        if marked.any():
+            self._add(marked, code, detail)
+
+    def _add(self, marked: np.ndarray, code: str, detail: str | pd.Series) -> None:
         reason = ROW_REASONS[code]
-        text = pd.Series(reason.message, index=self.index, dtype="str")
-        if isinstance(detail, pd.Series) or detail:
-            text = text + "：" + detail
-        text = text + "，" + reason.hint
-        self._append(mask, code, text)
+        if isinstance(detail, pd.Series):
+            text = reason.message + "：" + detail.reindex(self.index[marked], fill_value="")
+        else:
+            text = reason.message + (f"：{detail}" if detail else "")
+        self._append(marked, code, text + "，" + reason.hint)
 
-    def add_quoted(self, mask: pd.Series, code: str, values: pd.Series, prefix: str = "") -> None:
-        """Like :meth:`add`, quoting each marked row's cell safely (see :func:`quote_cells`); only the
-        marked rows are rendered, so a clean million-row feed costs nothing here."""
-        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
-        if mask.any():
-            quoted = prefix + quote_cells(values[mask.to_numpy()])
-            self.add(mask, code, quoted.reindex(self.index, fill_value=""))
+    def add_quoted(self, mask: pd.Series | np.ndarray, code: str, values: pd.Series, prefix: str = "") -> None:
+        """Like :meth:`add`, quoting each marked row's cell safely (see :func:`quote_cells`)."""
+        marked = self._mask(mask)
+        if marked.any():
+            self._add(marked, code, prefix + quote_cells(values[marked]))
 
-    def replace(self, mask: pd.Series, code: str, detail: str | pd.Series = "") -> None:
+    def replace(self, mask: pd.Series | np.ndarray, code: str, detail: str | pd.Series = "") -> None:
         """Like :meth:`add`, but ``code`` becomes these rows' only problem (others were side effects)."""
-        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
-        if mask.any():
-            self.codes = self.codes.where(~mask, "")
-            self.texts = self.texts.where(~mask, "")
-            self.add(mask, code, detail)
+        marked = self._mask(mask)
+        if marked.any():
+            self.codes = self.codes.where(~marked, "")
+            self.texts = self.texts.where(~marked, "")
+            self._add(marked, code, detail)
 
-    def add_rendered(self, mask: pd.Series, codes: pd.Series, texts: pd.Series) -> None:
-        """Add problems whose codes and messages were already rendered (e.g. by the ID check)."""
-        mask = mask.fillna(False).astype(bool) & (codes != "")
-        self._append(mask, codes, texts)
+    def add_rendered(self, codes: pd.Series, texts: pd.Series) -> None:
+        """Add problems whose codes and messages were already rendered (e.g. by the ID check) to the rows
+        of their index; rows with no code are left alone."""
+        codes = codes[codes != ""]
+        marked = self.index.isin(codes.index)
+        if marked.any():
+            at = self.index[marked]
+            self._append(marked, codes.reindex(at), texts.reindex(at))
 
-    def _append(self, mask: pd.Series, code: str | pd.Series, text: pd.Series) -> None:
-        first = self.codes == ""
-        sep_code = pd.Series(",", index=self.index, dtype="str").where(~first, "")
-        sep_text = pd.Series("；", index=self.index, dtype="str").where(~first, "")
-        self.codes = self.codes.where(~mask, self.codes + sep_code + code)
-        self.texts = self.texts.where(~mask, self.texts + sep_text + text)
+    def _append(self, marked: np.ndarray, code: str | pd.Series, text: str | pd.Series) -> None:
+        codes, texts = self.codes[marked], self.texts[marked]
+        first = (codes == "").to_numpy()
+        code = codes + np.where(first, "", ",") + code
+        text = texts + np.where(first, "", "；") + text
+        self.codes[marked] = code.to_numpy() if isinstance(code, pd.Series) else code
+        self.texts[marked] = text.to_numpy() if isinstance(text, pd.Series) else text
 
     @property
     def rejected(self) -> pd.Series:

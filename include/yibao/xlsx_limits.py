@@ -21,9 +21,11 @@ MAX_COLUMNS = 256  # department templates have a dozen columns; Excel's limit is
 MAX_CELLS = 20_000_000  # rows × columns of the grid a reader would build
 BLOCK = 1 << 20
 
-# Every ``r`` attribute: a cell's (``A5``: letters and row) or a row's (``5``: no letters). The literal
-# prefix keeps the scan at memory speed; ``<dimension ref=…>`` is read from the part's first block.
-_REF = re.compile(rb"\sr=\"([A-Z]{0,3})(\d{1,7})\"")
+# Every ``r`` attribute: a cell's (``A5``: letters and row) or a row's (``5``: no letters), columns and rows
+# scanned apart so each scan yields few distinct values. The literal prefix `` r="`` keeps the scans at
+# memory speed; ``<dimension ref=…>`` is read from the part's first block.
+_COLUMNS = re.compile(rb" r=\"([A-Z]{1,3})\d")
+_ROWS = re.compile(rb" r=\"[A-Z]{0,3}(\d{1,7})\"")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})\"")
 
 
@@ -60,10 +62,10 @@ def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int,
         first = True
         while block := part.read(BLOCK):
             text = tail + block
-            refs = _REF.findall(text) + (_DIMENSION.findall(text) if first else [])
+            dimension = _DIMENSION.findall(text) if first else []
             first = False
-            letters = {letters for letters, _ in refs if letters}  # a handful of distinct columns
-            numbers = {row for _, row in refs}
+            letters = set(_COLUMNS.findall(text)).union(letters for letters, _ in dimension)
+            numbers = set(_ROWS.findall(text)).union(number for _, number in dimension)
             columns = max([columns, *map(column_number, letters)])
             rows = max([rows, *map(int, numbers)])
             _check_extent(rows, max(columns, 1))

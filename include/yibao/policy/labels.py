@@ -44,9 +44,9 @@ def label_attributes(policy: Policy, labels: pd.Series) -> pd.DataFrame:
     """
     declared = attributes()
     names = list(dict.fromkeys(n for told in policy.implied.values() for n in told))
-    folded = labels.astype("string").map(fold, na_action="ignore")
+    told = {label: policy.implied.get(fold(label), {}) for label in labels.dropna().unique()}  # per distinct label
     out = pd.DataFrame(index=labels.index)
     for name in names:
-        mapping = {label: told[name] for label, told in policy.implied.items() if name in told}
-        out[name] = folded.map(mapping).astype("Int64" if declared[name].numeric else "string")
+        mapping = {label: values[name] for label, values in told.items() if name in values}
+        out[name] = labels.map(mapping).astype("Int64" if declared[name].numeric else "string")
     return out
