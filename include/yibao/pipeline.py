@@ -18,7 +18,18 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from yibao import adjustments, db_pull, freshness, ids, money_path, quality, run_date, run_lock, storage
+from yibao import (
+    adjustments,
+    db_pull,
+    freshness,
+    ids,
+    money_path,
+    quality,
+    run_date,
+    run_lock,
+    stage_graph,
+    storage,
+)
 from yibao import bills as bills_mod
 from yibao import policy as policy_mod
 from yibao import reconcile as reconcile_mod
@@ -45,6 +56,14 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 INGEST_THREADS = 2
 DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                    "residence_permit"]
+STAGE_THREADS = 2
+# Each stage after the ingest, with the stages whose tables it reads: money path and coverage run side by side.
+STAGES_AFTER = {
+    "identities": (), "feedback": ("identities",), "decisions": ("identities",),
+    "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",),
+    "reconciliation": ("tax_push",), "fund_totals": ("bills",),
+    "coverage": ("decisions",), "outputs": ("coverage",),
+}
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -401,25 +420,24 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
         done = dict(zip(load_sources(), pool.map(one_feed, load_sources()), strict=True))
     feeds = {feed: result for feed, (result, _) in done.items()}
     timings.update({f"ingest:{feed}": seconds for feed, (_, seconds) in done.items()})
-    stages = {}
     patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
     if plan.mode == "correction" and not patched:
         plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")
-    for name, fn in (
-        ("identities", partial(resolve_identities, settings, as_of=as_of, run_id=run_id)),
-        ("feedback", partial(write_feedback, settings, as_of=as_of)),
-        ("decisions", partial(decide_subsidies, settings, as_of=as_of, run_id=run_id)),
-        ("bills", partial(make_bills, settings, run_id=run_id)),
-        ("tax_push", partial(money_path.approve_and_push, settings, run_id=run_id)),
-        ("tax_answers", partial(money_path.tax_answers_or_outage, settings, run_id=run_id)),
-        ("coverage", partial(compute_coverage, settings, as_of=as_of, run_id=run_id)),
-        ("reconciliation", partial(reconcile_payments, settings, as_of=as_of, run_id=run_id)),
-        ("outputs", partial(write_outputs, settings, as_of=as_of, run_id=run_id)),
-        ("fund_totals", partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id)),
-    ):
-        t0 = time.perf_counter()
-        stages[name] = patched[name]() if name in patched else fn()
-        timings[name] = time.perf_counter() - t0
+    full_stages = {
+        "identities": partial(resolve_identities, settings, as_of=as_of, run_id=run_id),
+        "feedback": partial(write_feedback, settings, as_of=as_of),
+        "decisions": partial(decide_subsidies, settings, as_of=as_of, run_id=run_id),
+        "bills": partial(make_bills, settings, run_id=run_id),
+        "tax_push": partial(money_path.approve_and_push, settings, run_id=run_id),
+        "tax_answers": partial(money_path.tax_answers_or_outage, settings, run_id=run_id),
+        "coverage": partial(compute_coverage, settings, as_of=as_of, run_id=run_id),
+        "reconciliation": partial(reconcile_payments, settings, as_of=as_of, run_id=run_id),
+        "outputs": partial(write_outputs, settings, as_of=as_of, run_id=run_id),
+        "fund_totals": partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id),
+    }
+    stages, seconds = stage_graph.run({name: patched.get(name, fn) for name, fn in full_stages.items()}, STAGES_AFTER,
+                                      workers=STAGE_THREADS, initializer=run_lock.adopt, initargs=(settings.county,))
+    timings.update(seconds)
     correction.remember(settings, as_of, plan.drops)
     return {
         "county": settings.county,

@@ -70,7 +70,7 @@ rejections = sa.Table(
     sa.Column("reason_codes", sa.Text, nullable=False),
     sa.Column("reason_text", sa.Text, nullable=False),
     sa.Column("suggested_id_masked", sa.String(32)),  # the register ID this row probably meant
-    sa.Index("ix_rejections_county_feed", "county", "feed"),
+    sa.Index("ix_rejections_row", "county", "feed", "file", "row_no"),  # suggestions are written per row
 )
 
 bills = sa.Table(

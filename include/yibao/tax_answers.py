@@ -46,6 +46,8 @@ def record(conn: sa.Connection, acks: pd.DataFrame, county: str, year: int, run_
     """Replace this county's acknowledgements and its open tax rejections (derived, so rerunnable)."""
     conn.execute(sa.delete(tax_acks).where(tax_acks.c.county == county))
     conn.execute(sa.delete(work_items).where(work_items.c.county == county, work_items.c.kind == KIND))
+    if acks.empty:  # tax has not answered yet
+        return {"acks": 0, "accepted": 0, "rejected": 0, "open_rejections": 0}
     held = storage.read_frame(conn, sa.select(bills.c.bill_no, bills.c.id_number, bills.c.name, bills.c.town)
                               .where(bills.c.county == county, bills.c.year == year))
     acks = acks.merge(held[["bill_no"]], on="bill_no")  # only this county's bills

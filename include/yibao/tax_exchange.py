@@ -38,6 +38,7 @@ from yibao.money import fen_to_yuan, yuan_series
 from yibao.storage import bill_versions, bills, tax_bills
 from yibao.tax_drop import FileDrop
 
+FEW_BILLS = 5_000  # pending bills looked up one by one on the exchange; more: the county read at once
 PENDING_COLUMNS = ["bill_no", "version", "status", "id_number", "name", "town", "category", "clause",
                    "subsidy_fen", "personal_fen", "funds"]
 
@@ -95,9 +96,14 @@ def fingerprint(pending: pd.DataFrame) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _tax_has(conn: sa.Connection, region_code: str, year: int) -> pd.DataFrame:
-    return storage.read_frame(conn, sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(
-        tax_bills.c.region_code == region_code, tax_bills.c.year == year), ints=("version",))
+def _tax_has(conn: sa.Connection, region_code: str, year: int, bill_nos: pd.Series) -> pd.DataFrame:
+    """Versions tax holds of ``bill_nos``: looked up by key when they are few (a correction's pushes),
+    else read for the whole county, which is cheaper than thousands of lookups."""
+    query = sa.select(tax_bills.c.bill_no, tax_bills.c.version).where(
+        tax_bills.c.region_code == region_code, tax_bills.c.year == year)
+    if len(bill_nos) <= FEW_BILLS:
+        query = query.where(tax_bills.c.bill_no.in_(bill_nos.tolist()))
+    return storage.read_frame(conn, query, ints=("version",))
 
 
 def _funds_for_tax(funds: pd.Series, fund_names: dict[str, str]) -> pd.Series:
@@ -196,7 +202,7 @@ def push(
                 exchange.append(exchange_rows(send, region_code, year, fund_names), region_code, year, now)
         else:
             with exchange.begin() as conn:
-                has = _tax_has(conn, region_code, year)
+                has = _tax_has(conn, region_code, year, todo["bill_no"])
                 send = _to_send(todo, has)
                 if len(send):
                     _insert_rows(conn, exchange_rows(send, region_code, year, fund_names), now)
