@@ -87,13 +87,14 @@ def _since(conn: sa.Connection, county: str, year: int, rejected: sa.Row) -> dic
 
 
 def propose(conn: sa.Connection, county: str, year: int, fund_names: dict[str, str], run_id: str, *,
-            auto_max_bills: int = 0, auto_max_yuan: str = "0") -> sa.Row | None:
-    """The batch for what is pending now (None when nothing is: approval then costs nothing).
+            auto_max_bills: int = 0, auto_max_yuan: str = "0", pending: pd.DataFrame | None = None) -> sa.Row | None:
+    """The batch for what is pending now (None when nothing is: approval then costs nothing); ``pending``
+    is :func:`tax_exchange.pending_versions` when the caller has just read it.
 
     The same pending set keeps its batch (and its decision) unless that batch was rejected: then a new
     batch re-offers it, linked to the rejection and saying what changed since.
     """
-    pending = tax_exchange.pending_versions(conn, county, year)
+    pending = tax_exchange.pending_versions(conn, county, year) if pending is None else pending
     if pending.empty:
         return None
     fp = tax_exchange.fingerprint(pending)

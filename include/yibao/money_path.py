@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import sqlalchemy as sa
 
 from yibao import approval, fund_totals, storage, tax_answers, tax_exchange
@@ -34,13 +35,14 @@ def _batch_counts(batch) -> dict:
 
 
 @locked_stage
-def prepare_batch(settings: Settings, *, run_id: str) -> dict:
-    """Offer what is pending as a batch (auto-approved when small enough); nothing pending, no batch."""
+def prepare_batch(settings: Settings, *, run_id: str, pending: pd.DataFrame | None = None) -> dict:
+    """Offer what is pending as a batch (auto-approved when small enough); nothing pending, no batch.
+    ``pending`` is :func:`tax_exchange.pending_versions` when the caller has just read it under the lock."""
     policy = policy_mod.load(settings.county)
     with storage.engine(settings.warehouse_url).begin() as conn:
         batch = approval.propose(conn, settings.county, policy.year, dict(policy.funds), run_id,
                                  auto_max_bills=settings.auto_approve_max_bills,
-                                 auto_max_yuan=settings.auto_approve_max_yuan)
+                                 auto_max_yuan=settings.auto_approve_max_yuan, pending=pending)
     return _batch_counts(batch)
 
 
@@ -64,16 +66,18 @@ def decide_batch(settings: Settings, batch_id: str, *, approve: bool, by: str) -
 
 
 @locked_stage
-def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
+def push_to_tax(settings: Settings, *, dry_run: bool = False, pending: pd.DataFrame | None = None) -> dict:
     """Send the approved batch's bill versions to the tax exchange (nothing when nothing is pending).
 
     Refuses when what is pending is not exactly an approved batch. An unreachable exchange raises
     :class:`tax_exchange.ExchangeUnavailable` (税务前置库无法连接) and leaves every version pending.
+    ``pending`` as for :func:`prepare_batch`.
     """
     policy = policy_mod.load(settings.county)
     warehouse = storage.engine(settings.warehouse_url)
     with warehouse.connect() as conn:
-        pending = tax_exchange.pending_versions(conn, settings.county, policy.year)
+        if pending is None:
+            pending = tax_exchange.pending_versions(conn, settings.county, policy.year)
         fp = tax_exchange.fingerprint(pending) if len(pending) else ""
         batch = approval.approved_for(conn, settings.county, policy.year, fp) if len(pending) else None
     if dry_run or pending.empty:
@@ -88,14 +92,19 @@ def push_to_tax(settings: Settings, *, dry_run: bool = False) -> dict:
     return {**done, "batch_id": batch.batch_id}
 
 
+@locked_stage
 def approve_and_push(settings: Settings, *, run_id: str) -> tuple[dict, dict]:
-    """The CLI's path: offer the batch, approve it as the CLI (recorded as such), push it."""
-    batch = prepare_batch(settings, run_id=run_id)
+    """The CLI's path, in one hold of the county lock: offer the batch, approve it as the CLI (recorded
+    as such), push it. What is pending is read once: approval changes no bill version."""
+    policy = policy_mod.load(settings.county)
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        pending = tax_exchange.pending_versions(conn, settings.county, policy.year)
+    batch = prepare_batch(settings, run_id=run_id, pending=pending)
     if batch["status"] == "pending":
         batch["status"] = decide_batch(settings, batch["batch_id"], approve=True, by=CLI_APPROVER)
         batch["decided_by"] = CLI_APPROVER
     try:
-        pushed = push_to_tax(settings)
+        pushed = push_to_tax(settings, pending=pending)
     except tax_exchange.ExchangeUnavailable as exc:  # tax down fails this stage only, not the day
         pushed = {"pushed": 0, "pending": batch["bills"], "error": str(exc)}
     return batch, pushed

@@ -374,9 +374,9 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
     rows from the patched statuses (households and refund candidates stay: see the module's note)."""
     persons = _rows(people, keys, coverage.STATUS_INPUTS)
     memberships = _read_keys(stage_path(settings, "memberships"), keys, ["key", "status"])
-    staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
-    payments = pd.concat([f[f["key"].isin(keys)] for f in staged.values()], ignore_index=True) if staged \
-        else pd.DataFrame()
+    paying = [feed_path(settings, f) for f, source in load_sources().items() if source.kind == "payments"]
+    payments = [_read_keys(path, keys, ["key", "paid_year", "paid_date", "paid_fen"]) for path in paying if path.exists()]
+    payments = pd.concat(payments, ignore_index=True) if payments else pd.DataFrame()
     mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
                                     memberships, payments, rules, as_of)
     statuses = _patch(storage.read_staged_table(stage_path(settings, "person_status")), mine).to_pandas()
