@@ -4,8 +4,9 @@ rows changed, and ``pipeline.run`` takes the correction path — both in this pr
     .venv/bin/python bench/bench_correction.py --people 1000000 [--feed minzheng_zongmingdan] [--note "..."]
 
 Writes bench/results/correction.json. Target (issue 9): the correction, end to end from ingest of that
-feed through bills, push and coverage, in ≤ 10% of the full run's time for the same stages. The day's
-outbox, feedback workbooks, reconciliation and fund totals are reported apart (they are rewritten whole).
+feed through bills, push and coverage (wall seconds from the run's start until both are done), in ≤ 10% of
+the full run's time to the same point. The day's outbox, feedback workbooks, reconciliation and fund totals
+are reported apart (the whole run's seconds).
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def correct_roster(path: Path, as_of: dt.date, rows: int) -> int:
 
 
 def core(summary: dict) -> float:
-    """Seconds of ingest (of what was ingested) through bills, push and coverage."""
-    ingested = [f for f, r in summary["feeds"].items() if r["status"] != "unchanged"]
-    return sum(summary["seconds"][f"ingest:{f}"] for f in ingested) + sum(summary["seconds"][s] for s in CORE)
+    """Wall seconds from the run's start until the bills are pushed and coverage is published: the ingest
+    of what was ingested, identities, decisions, bills, push and coverage (stages overlap, so their own
+    seconds do not add up to this)."""
+    return max(summary["timeline"][stage][1] for stage in CORE)
 
 
 def main() -> None:
@@ -111,7 +113,8 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
         "note": args.note,
         "county": args.county, "people": args.people,
-        "core_stages": ["ingest of the feeds ingested", *CORE],
+        "core": "wall seconds from the run's start until push and coverage are done (ingest of the feeds "
+                "ingested, identities, decisions, bills, push, coverage)",
         "target_core_ratio": 0.10,
         "full": {"core_seconds": round(core(full), 3), "whole_seconds": round(full_m["seconds"], 3),
                  "peak_rss_mb": round(full_m["peak"] / 2**20, 1), "stage_seconds": full["seconds"]},

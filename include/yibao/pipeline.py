@@ -57,12 +57,14 @@ INGEST_THREADS = 2
 DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                    "residence_permit"]
 STAGE_THREADS = 2
-# Each stage after the ingest, with the stages whose tables it reads: money path and coverage run side by side.
+# Each stage after the ingest, with the stages it waits for: those whose tables it reads, and for the
+# departments' feedback and the finance request also the push and coverage, so that the money path and
+# coverage (run side by side) are done first.
 STAGES_AFTER = {
-    "identities": (), "feedback": ("identities",), "decisions": ("identities",),
-    "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",),
-    "reconciliation": ("tax_push",), "fund_totals": ("bills",),
+    "identities": (), "decisions": ("identities",),
+    "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",), "reconciliation": ("tax_push",),
     "coverage": ("decisions",), "outputs": ("coverage",),
+    "feedback": ("tax_push", "coverage"), "fund_totals": ("tax_push", "coverage"),
 }
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
@@ -400,9 +402,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
     plan = correction.Plan("full", "要求完整运行") if full else correction.plan(settings, as_of, only)
     correction.forget(settings)
     before = correction.published_rows(settings, plan.changed) if plan.mode == "correction" else {}
-    timings: dict[str, float] = {}
 
-    def one_feed(feed: str) -> tuple[dict, float]:
+    def one_feed(feed: str) -> tuple[dict, tuple[float, float]]:
         t0 = time.perf_counter()
         if plan.mode == "correction" and feed not in plan.changed:
             result = {"feed": feed, "status": "unchanged"}
@@ -412,14 +413,14 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
             except FeedError as exc:
                 result = {"feed": feed, "status": "failed", "error": str(exc)}
         result["freshness"] = feed_freshness(settings, feed)
-        return result, time.perf_counter() - t0
+        return result, (t0, time.perf_counter())
 
     # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL).
     with ThreadPoolExecutor(max_workers=INGEST_THREADS, thread_name_prefix="ingest",
                             initializer=run_lock.adopt, initargs=(settings.county,)) as pool:
         done = dict(zip(load_sources(), pool.map(one_feed, load_sources()), strict=True))
     feeds = {feed: result for feed, (result, _) in done.items()}
-    timings.update({f"ingest:{feed}": seconds for feed, (_, seconds) in done.items()})
+    spans = {f"ingest:{feed}": span for feed, (_, span) in done.items()}
     patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
     if plan.mode == "correction" and not patched:
         plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")
@@ -435,9 +436,10 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
         "outputs": partial(write_outputs, settings, as_of=as_of, run_id=run_id),
         "fund_totals": partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id),
     }
-    stages, seconds = stage_graph.run({name: patched.get(name, fn) for name, fn in full_stages.items()}, STAGES_AFTER,
-                                      workers=STAGE_THREADS, initializer=run_lock.adopt, initargs=(settings.county,))
-    timings.update(seconds)
+    stages, stage_spans = stage_graph.run({name: patched.get(name, fn) for name, fn in full_stages.items()},
+                                          STAGES_AFTER, workers=STAGE_THREADS, initializer=run_lock.adopt,
+                                          initargs=(settings.county,))
+    spans.update(stage_spans)
     correction.remember(settings, as_of, plan.drops)
     return {
         "county": settings.county,
@@ -459,5 +461,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
         "stale_feeds": sorted(f for f, r in feeds.items() if r["freshness"]["state"] in ("late", "missing")),
         "stages": {k: v for k, v in stages.items() if k not in (
             "bills", "tax_push", "tax_answers", "coverage", "reconciliation", "outputs", "fund_totals")},
-        "seconds": {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 3)},
+        "seconds": {k: round(end - start, 3) for k, (start, end) in spans.items()}
+        | {"total": round(time.perf_counter() - started, 3)},
+        # when each feed and stage started and ended, seconds from the run's start (they overlap)
+        "timeline": {k: [round(start - started, 3), round(end - started, 3)] for k, (start, end) in spans.items()},
     }

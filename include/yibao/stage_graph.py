@@ -16,8 +16,10 @@ from typing import Any
 
 
 def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, ...]], *, workers: int = 2,
-        initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> tuple[dict[str, Any], dict[str, float]]:
-    """Call every stage once its ``after`` stages have returned; results and seconds by stage name.
+        initializer: Callable[..., None] | None = None, initargs: tuple = (),
+        ) -> tuple[dict[str, Any], dict[str, tuple[float, float]]]:
+    """Call every stage once its ``after`` stages have returned; results, and when each stage started and
+    ended (``time.perf_counter()`` seconds), by stage name.
 
     Ready stages start in the order of ``stages``. The first exception is raised when nothing is running.
 
@@ -31,13 +33,13 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
     if unknown or set(after) != set(stages):
         raise ValueError(f"stage graph names unknown stages: {sorted(unknown or set(after) ^ set(stages))}")
     results: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
     running: dict[Future, str] = {}
     failure: BaseException | None = None
 
-    def timed(name: str) -> tuple[Any, float]:
+    def timed(name: str) -> tuple[Any, tuple[float, float]]:
         started = time.perf_counter()
-        return stages[name](), time.perf_counter() - started
+        return stages[name](), (started, time.perf_counter())
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage", initializer=initializer,
                             initargs=initargs) as pool:
@@ -52,7 +54,7 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
             for future in done:
                 name = running.pop(future)
                 try:
-                    results[name], seconds[name] = future.result()
+                    results[name], spans[name] = future.result()
                 except Exception as exc:  # noqa: BLE001 - re-raised once the running stages are done
                     failure = failure or exc
     if failure is not None:
@@ -60,4 +62,4 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
     missing = [name for name in stages if name not in results]
     if missing:
         raise ValueError(f"stage graph has a cycle through: {missing}")
-    return results, seconds
+    return results, spans

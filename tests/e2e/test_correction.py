@@ -1,6 +1,7 @@
 """A department resends its roster with 100 rows changed (categories, a removed person, an added person, a
 fixed ID): the rerun takes the correction path and its results equal a full run's on the same inputs —
-bills to the field, the versions sent to tax, decisions, statuses and every coverage aggregate. Runs on
+bills to the field, the versions sent to tax, decisions, statuses, every coverage aggregate and every town's
+and village's list (only the corrected people's towns' lists are written again). Runs on
 SQLite and PostgreSQL; the full run gets its own warehouse and exchange."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import dataclasses
 import shutil
 import uuid
 
+import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -103,12 +105,25 @@ def _tables(settings) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _lists(settings, as_of) -> dict[str, tuple[int, list]]:
+    """Every town's and village's list in the day's outbox: (inode, cell values as openpyxl reads them)."""
+    day = settings.outbox / as_of.isoformat()
+    found = {}
+    for path in sorted([*(day / "催缴名单").rglob("*.xlsx"), *(day / "公示名单").rglob("*.xlsx")]):
+        book = openpyxl.load_workbook(path, read_only=True)
+        cells = [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+        book.close()
+        found[path.relative_to(day).as_posix()] = (path.stat().st_ino, cells)
+    return found
+
+
 def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(settings, twin, county):
     source, summary = county
     for home in (settings, twin):
         shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
         first = pipeline.run(home, as_of=summary.as_of, run_id="day")
         assert first["mode"] == "full"
+    before = _lists(settings, summary.as_of)
     (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
     changes = _correct_roster(settings, roster, summary.as_of)
     shutil.copy2(roster, twin.inbox / "民政" / roster.name)
@@ -128,10 +143,17 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
     assert mine["bills"]["person_key"].isin(persons).all()  # exact keys (they exceed 2**53)
     for name, frame in theirs.items():
         pd.testing.assert_frame_equal(mine[name], frame, check_dtype=False, obj=name)
+    # Only the corrected people's towns get new lists; every list reads as the full run's.
+    lists, full_lists = _lists(settings, summary.as_of), _lists(twin, summary.as_of)
+    assert {k: cells for k, (_, cells) in lists.items()} == {k: cells for k, (_, cells) in full_lists.items()}
+    kept = [k for k, (inode, _) in lists.items() if before[k][0] == inode]
+    assert 0 < len(kept) < len(lists), "a correction rewrites its towns' lists and keeps the others"
+    assert any(lists[k][1] != before[k][1] for k in lists if k not in kept)
 
     again = pipeline.run(settings, as_of=summary.as_of, run_id="again")
     assert again["mode"] == "correction" and again["mode_reason"] == "各数据源均无更新"
     assert again["bills"]["new"] + again["bills"]["amended"] + again["bills"]["cancelled"] == 0
+    assert _lists(settings, summary.as_of) == lists  # nothing changed: not one list written again
 
 
 def test_a_changed_register_means_a_full_run_and_says_why(settings, county):

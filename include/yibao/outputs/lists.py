@@ -71,14 +71,16 @@ def _names_by_household(people: pd.DataFrame, households: pd.DataFrame) -> pd.Se
 
 
 def reminder_lists(statuses: pd.DataFrame, households: pd.DataFrame, folder: Path, *, as_of: dt.date,
-                   year: int, window_end: dt.date) -> int:
-    """One workbook per town with its unpaid people and its partly paid households; returns files written."""
+                   year: int, window_end: dt.date, towns: set[str] | None = None) -> int:
+    """One workbook per town with its unpaid people and its partly paid households (only ``towns``' when
+    given); returns files written."""
     wanted = [*REMINDER_HEADERS.keys() - {"id_masked"}, "id_number", "town", "status"]
     gap = in_register_order(statuses.loc[statuses["should_insure"] & statuses["status"].isin(GAP), wanted])
     gap["id_masked"] = mask_id_series(gap["id_number"])
     households = households.assign(unpaid_names=_names_by_household(gap, households))
     columns = _optional(gap, list(REMINDER_HEADERS))
-    towns = sorted({str(t) for t in gap["town"].unique()} | set(households["town"]))
+    towns = sorted(t for t in {str(t) for t in gap["town"].unique()} | set(households["town"])
+                   if towns is None or t in towns)
     by_town = {str(t): f for t, f in gap.groupby("town", sort=False, observed=True)}
     homes = {str(t): f for t, f in households.groupby("town", sort=False, observed=True)}
 
@@ -104,10 +106,14 @@ def in_register_order(people: pd.DataFrame) -> pd.DataFrame:
         ["town", "village", "_household"], kind="stable").drop(columns="_household")
 
 
-def notice_lists(statuses: pd.DataFrame, folder: Path, *, as_of: dt.date, year: int) -> int:
-    """One masked 公示 workbook per village, under its town's folder; returns files written."""
-    paid = in_register_order(statuses.loc[statuses["should_insure"] & statuses["status"].isin(PAID),
-                                          ["town", "village", "household_id", "name", "id_number", "paid_date"]])
+def notice_lists(statuses: pd.DataFrame, folder: Path, *, as_of: dt.date, year: int,
+                 towns: set[str] | None = None) -> int:
+    """One masked 公示 workbook per village, under its town's folder (only ``towns``' villages when given);
+    returns files written."""
+    listed = statuses["should_insure"] & statuses["status"].isin(PAID)
+    if towns is not None:
+        listed &= statuses["town"].astype("str").isin(towns)
+    paid = in_register_order(statuses.loc[listed, ["town", "village", "household_id", "name", "id_number", "paid_date"]])
     frame = pd.DataFrame({
         "town": paid["town"], "village": paid["village"],
         "seq": paid.groupby(["town", "village"], observed=True).cumcount() + 1,

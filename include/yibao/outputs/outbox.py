@@ -20,8 +20,10 @@ def day_dir(settings: Settings, as_of: dt.date) -> Path:
     return settings.outbox / as_of.isoformat()
 
 
-def replace_dir(target: Path, build: Callable[[Path], None]) -> Path:
+def replace_dir(target: Path, build: Callable[[Path], None], *, keep: Callable[[Path], bool] | None = None) -> Path:
     """Fill a fresh temp sibling with ``build(tmp)``, then put it in place of ``target`` (old one removed).
+    With ``keep``, the files of ``target`` whose relative path it accepts and that ``build`` did not write
+    are carried over (hard links: nothing is copied, and the published files are never written to).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -30,6 +32,12 @@ def replace_dir(target: Path, build: Callable[[Path], None]) -> Path:
     ...     _ = replace_dir(target, lambda p: (p / "new.txt").write_text("2"))
     ...     sorted(x.name for x in Path(d).iterdir()), sorted(x.name for x in target.iterdir())
     (['lists'], ['new.txt'])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     target = Path(d) / "lists"
+    ...     _ = replace_dir(target, lambda p: [(p / n).write_text("1") for n in ("a.txt", "b.txt")])
+    ...     _ = replace_dir(target, lambda p: (p / "b.txt").write_text("2"), keep=lambda path: True)
+    ...     [(x.name, x.read_text()) for x in sorted(target.iterdir())]
+    [('a.txt', '1'), ('b.txt', '2')]
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -39,6 +47,12 @@ def replace_dir(target: Path, build: Callable[[Path], None]) -> Path:
     tmp.mkdir()
     try:
         build(tmp)
+        if keep is not None and target.exists():
+            for kept in target.rglob("*"):
+                into = tmp / kept.relative_to(target)
+                if kept.is_file() and keep(kept.relative_to(target)) and not into.exists():
+                    into.parent.mkdir(parents=True, exist_ok=True)
+                    os.link(kept, into)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -5,7 +5,8 @@ one already published (same landed SHA-256) are skipped; a changed roster is ing
 what it published before, row content per person key, and only the people whose rows changed get their
 memberships, decisions, bills and coverage statuses recomputed. Published stage tables are patched row by
 row, bills are diffed (and later pushed) for those people only, and the aggregates are recomputed from the
-patched statuses. The result is the full run's (``tests/e2e/test_correction.py`` compares them).
+patched statuses; only their towns' reminder and 公示 lists are written again, the others are kept from the
+day's run. The result is the full run's (``tests/e2e/test_correction.py`` and the golden outputs compare them).
 
 A correction builds on a complete earlier run for the same day, rules file and feed configs whose
 published files nobody has replaced since (``remember`` records them at the end of every run). Anything
@@ -46,7 +47,7 @@ from yibao.readers import FeedError
 from yibao.run_lock import locked_stage
 from yibao.settings import Settings
 from yibao.sources import Source, load_sources, sources_dir
-from yibao.stages.coverage import publish_coverage
+from yibao.stages.coverage import publish_coverage, write_outputs
 from yibao.stages.files import feed_path, published_feeds, rejections_path, stage_path
 
 log = logging.getLogger(__name__)
@@ -243,8 +244,8 @@ def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.
 
 def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.date, run_id: str,
               ) -> dict[str, Callable[[], dict]]:
-    """The correction's stages by name (identities, decisions, bills, coverage), for the pipeline to run in
-    its order in place of the full ones; empty when more than ``MAX_PEOPLE`` people changed."""
+    """The correction's stages by name (identities, decisions, bills, coverage, outputs), for the pipeline to
+    run in its order in place of the full ones; empty when more than ``MAX_PEOPLE`` people changed."""
     staged, kinds = published_feeds(settings, set(PATCHABLE_KINDS))
     after = {feed: staged.get(feed, pd.DataFrame()) for feed in before}
     changed = _keys([changed_keys(rows, after[feed]) for feed, rows in before.items()])
@@ -267,7 +268,12 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
     def statuses() -> dict:
         return recompute_coverage(settings, persons, policy, done["keys"], done["decided"], as_of, run_id)
 
-    return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses}
+    def outputs() -> dict:  # only the towns where recomputed people live get new lists
+        towns = set(_rows(persons, done["keys"], ["town"])["town"].astype("str"))
+        return write_outputs(settings, as_of=as_of, run_id=run_id, only_towns=towns)
+
+    return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses,
+            "outputs": outputs}
 
 
 def _rechecked(settings: Settings, kinds: dict[str, str], before: dict[str, pd.DataFrame], changed: np.ndarray,

@@ -170,8 +170,11 @@ def headline_figures(rules: policy.Policy, towns: pd.DataFrame, statuses: dict[s
 
 
 @locked_stage
-def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
-    """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them."""
+def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str, only_towns: set[str] | None = None) -> dict:
+    """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them.
+
+    ``only_towns`` (a correction: where the recomputed people live) limits the towns' and villages' lists
+    rewritten; the others are kept from the day's earlier run, which the correction builds on."""
     rules = policy.load(settings.county)
     day = outbox.day_dir(settings, as_of)
     statuses = load_person_status(settings, LIST_COLUMNS)
@@ -192,18 +195,20 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     write_html_report(report, paths["report_html"])
     seconds["report"] = time.perf_counter() - started
     window_end = rules.collection_window[1]
-    counts = {}
 
     def reminders(folder: Path) -> None:
-        counts["reminder_files"] = lists.reminder_lists(statuses, households, folder, as_of=as_of, year=rules.year,
-                                                        window_end=window_end)
+        lists.reminder_lists(statuses, households, folder, as_of=as_of, year=rules.year, window_end=window_end,
+                             towns=only_towns)
 
     def notices(folder: Path) -> None:
-        counts["notice_files"] = lists.notice_lists(statuses, folder, as_of=as_of, year=rules.year)
+        lists.notice_lists(statuses, folder, as_of=as_of, year=rules.year, towns=only_towns)
 
+    rewritten = None if only_towns is None else {lists.file_name(t) for t in only_towns}  # <town>.xlsx, <town>/<village>.xlsx
     for name, write in (
-        ("reminder_lists", lambda: outbox.replace_dir(paths["reminder_lists"], reminders)),
-        ("notice_lists", lambda: outbox.replace_dir(paths["notice_lists"], notices)),
+        ("reminder_lists", lambda: outbox.replace_dir(
+            paths["reminder_lists"], reminders, keep=None if rewritten is None else (lambda path: path.stem not in rewritten))),
+        ("notice_lists", lambda: outbox.replace_dir(
+            paths["notice_lists"], notices, keep=None if rewritten is None else (lambda path: path.parts[0] not in rewritten))),
         ("refund_and_late", lambda: (
             lists.refund_list(candidates, paths["refund_candidates"], as_of=as_of),
             lists.late_list(statuses, paths["late_payers"], as_of=as_of, late_fen=rules.late_payment.amount_fen))),
@@ -211,6 +216,7 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
         started = time.perf_counter()
         write()
         seconds[name] = time.perf_counter() - started
+    counts = {f"{kind}_files": sum(1 for _ in paths[f"{kind}_lists"].rglob("*.xlsx")) for kind in ("reminder", "notice")}
     log.info("已输出日报、催缴名单 %d 份、公示名单 %d 份至 %s", counts["reminder_files"], counts["notice_files"], day)
     return {"outbox": str(day), **counts, "outputs": {name: str(path) for name, path in paths.items()},
             "seconds": {k: round(v, 3) for k, v in seconds.items()}}
