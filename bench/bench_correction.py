@@ -104,6 +104,7 @@ def main() -> None:
                 "ingest_seconds": fixed["seconds"][f"ingest:{feed}"],
                 "whole_seconds": round(fix_m["seconds"], 3), "whole_ratio": round(fix_m["seconds"] / full_m["seconds"], 4),
                 "peak_rss_mb": round(fix_m["peak"] / 2**20, 1), "stage_seconds": fixed["seconds"],
+                "timeline": fixed["timeline"],
                 "people_changed": fixed["stages"]["identities"].get("people_changed"),
                 "bills": fixed["bills"], "tax_push": {k: fixed["tax_push"].get(k) for k in ("pushed", "pending")},
             }
@@ -117,7 +118,8 @@ def main() -> None:
                 "ingested, identities, decisions, bills, push, coverage)",
         "target_core_ratio": 0.10,
         "full": {"core_seconds": round(core(full), 3), "whole_seconds": round(full_m["seconds"], 3),
-                 "peak_rss_mb": round(full_m["peak"] / 2**20, 1), "stage_seconds": full["seconds"]},
+                 "peak_rss_mb": round(full_m["peak"] / 2**20, 1), "stage_seconds": full["seconds"],
+                 "timeline": full["timeline"]},
         "corrections": corrections,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -57,14 +57,15 @@ INGEST_THREADS = 2
 DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                    "residence_permit"]
 STAGE_THREADS = 2
-# Each stage after the ingest, with the stages it waits for: those whose tables it reads, and for the
-# departments' feedback and the finance request also the push and coverage, so that the money path and
-# coverage (run side by side) are done first.
+# Each stage after the ingest, with the stages it waits for: those whose tables it reads, and for the work
+# nobody waits on (the departments' feedback, reconciliation, the finance request) also the push and
+# coverage, so that the money path and coverage (run side by side) are done first.
 STAGES_AFTER = {
     "identities": (), "decisions": ("identities",),
-    "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",), "reconciliation": ("tax_push",),
+    "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",),
     "coverage": ("decisions",), "outputs": ("coverage",),
-    "feedback": ("tax_push", "coverage"), "fund_totals": ("tax_push", "coverage"),
+    "feedback": ("tax_push", "coverage"), "reconciliation": ("tax_push", "coverage"),
+    "fund_totals": ("tax_push", "coverage"),
 }
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
