@@ -79,8 +79,8 @@ def reminder_lists(statuses: pd.DataFrame, households: pd.DataFrame, folder: Pat
     gap["id_masked"] = mask_id_series(gap["id_number"])
     households = households.assign(unpaid_names=_names_by_household(gap, households))
     columns = _optional(gap, list(REMINDER_HEADERS))
-    towns = sorted(t for t in {str(t) for t in gap["town"].unique()} | set(households["town"])
-                   if towns is None or t in towns)
+    listed = sorted(t for t in {str(t) for t in gap["town"].unique()} | set(households["town"])
+                    if towns is None or t in towns)
     by_town = {str(t): f for t, f in gap.groupby("town", sort=False, observed=True)}
     homes = {str(t): f for t, f in households.groupby("town", sort=False, observed=True)}
 
@@ -96,7 +96,7 @@ def reminder_lists(statuses: pd.DataFrame, households: pd.DataFrame, folder: Pat
         ])
 
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # Arrow and zlib release the GIL
-        return len(list(pool.map(write, towns)))
+        return len(list(pool.map(write, listed)))
 
 
 def in_register_order(people: pd.DataFrame) -> pd.DataFrame:
