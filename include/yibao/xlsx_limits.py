@@ -27,6 +27,10 @@ BLOCK = 1 << 20
 _COLUMNS = re.compile(rb" r=\"([A-Z]{1,3})\d")
 _ROWS = re.compile(rb" r=\"[A-Z]{0,3}(\d{1,7})\"")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})\"")
+# A sheet whose every reference is within ``Z99999`` (one letter, five digits: 2.6M cells) is within every
+# bound; finding the first reference beyond that costs a fifth of collecting them all.
+SMALL_ROWS, SMALL_COLUMNS = 99_999, 26
+_BEYOND_SMALL = re.compile(rb" r=\"(?:[A-Z]{2}|[A-Z]{0,3}\d{6})")
 
 
 class XlsxRefused(ValueError):
@@ -54,22 +58,40 @@ def _check_extent(rows: int, columns: int) -> None:
                           "请删除多余的行后另存为新文件")
 
 
-def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
-    """The largest row and column that ``<dimension>`` or any ``r`` attribute (cells, rows) names."""
-    rows = columns = 0
+def _blocks(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """A part's text a block at a time, each with the last bytes of the one before (a tag split across two
+    blocks is seen whole in the next round); True beside the first."""
     tail = b""
     with archive.open(info) as part:
         first = True
         while block := part.read(BLOCK):
             text = tail + block
-            dimension = _DIMENSION.findall(text) if first else []
+            yield text, first
             first = False
-            letters = set(_COLUMNS.findall(text)).union(letters for letters, _ in dimension)
-            numbers = set(_ROWS.findall(text)).union(number for _, number in dimension)
-            columns = max([columns, *map(column_number, letters)])
-            rows = max([rows, *map(int, numbers)])
-            _check_extent(rows, max(columns, 1))
-            tail = text[-256:]  # a tag split across two blocks is seen whole in the next round
+            tail = text[-256:]
+
+
+def _is_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Are the ``<dimension>`` and every ``r`` attribute within ``Z99999``?"""
+    for text, first in _blocks(archive, info):
+        dimension = _DIMENSION.findall(text) if first else []
+        if any(column_number(letters) > SMALL_COLUMNS or int(number) > SMALL_ROWS for letters, number in dimension):
+            return False
+        if _BEYOND_SMALL.search(text):
+            return False
+    return True
+
+
+def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """The largest row and column that ``<dimension>`` or any ``r`` attribute (cells, rows) names."""
+    rows = columns = 0
+    for text, first in _blocks(archive, info):
+        dimension = _DIMENSION.findall(text) if first else []
+        letters = set(_COLUMNS.findall(text)).union(letters for letters, _ in dimension)
+        numbers = set(_ROWS.findall(text)).union(number for _, number in dimension)
+        columns = max([columns, *map(column_number, letters)])
+        rows = max([rows, *map(int, numbers)])
+        _check_extent(rows, max(columns, 1))
     return rows, columns
 
 
@@ -93,7 +115,8 @@ def check_xlsx(path: Path) -> None:
         try:
             for info in parts:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    _sheet_extent(archive, info)
+                    if not _is_small(archive, info):
+                        _sheet_extent(archive, info)
                 else:
                     with archive.open(info) as part:  # inflating to the end verifies the declared size (CRC)
                         while part.read(BLOCK):

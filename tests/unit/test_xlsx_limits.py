@@ -88,3 +88,26 @@ def test_an_ordinary_template_passes(tmp_path):
     path = tmp_path / "a.xlsx"
     far_off_cell(path, row=200, col=7)
     check_xlsx(path)
+
+
+def test_the_small_sheet_shortcut_stays_within_every_bound():
+    assert xlsx_limits.SMALL_COLUMNS <= xlsx_limits.MAX_COLUMNS
+    assert xlsx_limits.SMALL_ROWS * xlsx_limits.SMALL_COLUMNS <= xlsx_limits.MAX_CELLS
+
+
+@pytest.mark.parametrize(("row", "col", "exact"), [(99_998, 25, False), (99_999, 25, True), (10, 26, True)])
+def test_only_a_reference_beyond_z99999_costs_the_exact_scan(tmp_path, monkeypatch, row, col, exact):
+    scanned = []
+    monkeypatch.setattr(xlsx_limits, "_sheet_extent", lambda archive, info: scanned.append(info.filename))
+    path = tmp_path / "a.xlsx"
+    far_off_cell(path, row=row, col=col)  # 0-based: (99_999, 25) is Z100000, (10, 26) is AA11
+    check_xlsx(path)
+    assert scanned == (["xl/worksheets/sheet1.xml"] if exact else [])
+
+
+def test_a_dimension_beyond_z99999_costs_the_exact_scan(tmp_path):
+    sheet = b'<worksheet><dimension ref="A1:C9000000"/><sheetData><row r="1"><c r="A1"/></row></sheetData></worksheet>'
+    path = tmp_path / "a.xlsx"
+    zipped(path, {"xl/worksheets/sheet1.xml": sheet})
+    with pytest.raises(XlsxRefused, match="9000000 行 × 3 列"):
+        check_xlsx(path)
