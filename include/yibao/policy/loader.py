@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 from pydantic import ValidationError
 
 from yibao.attributes import Attribute, attributes
-from yibao.jurisdiction import Jurisdiction, RulesFileError, parse_jurisdiction, read_rules_yaml
+from yibao.jurisdiction import Jurisdiction, RulesFileError, parse_jurisdiction, read_rules_yaml, rules_path
 from yibao.money import to_fen, yuan
 from yibao.policy import schema
 from yibao.policy.money import percent_of
@@ -269,9 +270,17 @@ def load(rules: str | Path) -> Policy:
     """Load and check a rules file given its id (``wenxi-2024``) or path.
 
     Every mistake found is reported at once (file, field path, reason): the schema's first, then the
-    cross-field checks, so whoever edits the file fixes all of them in one pass.
+    cross-field checks, so whoever edits the file fixes all of them in one pass. Every stage of a run asks
+    for the policy: a file read and checked once is kept until it changes on disk.
     """
-    path, data = read_rules_yaml(rules)
+    path = rules_path(rules)
+    stat = path.stat()
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load(path: Path, _mtime_ns: int, _size: int) -> Policy:
+    path, data = read_rules_yaml(path)
     problems: list[tuple[str, str]] = []
     jurisdiction = None
     try:
