@@ -211,10 +211,9 @@ def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     first = np.empty(len(members), dtype="int64")
     first[code[::-1]] = np.arange(len(code))[::-1]  # reversed, so each household's first row is written last
     first = first[partial]
-    out = pd.DataFrame({"town": rows["town"].to_numpy()[first], "village": rows["village"].to_numpy()[first],
-                        "household_id": rows["household_id"].to_numpy()[first], "members": members[partial],
-                        "paid": paid[partial], "unpaid": members[partial] - paid[partial]})
-    out[["town", "village", "household_id"]] = out[["town", "village", "household_id"]].astype("str")
+    # only the partial households' rows are taken (not a million Arrow strings turned into objects)
+    out = rows.iloc[first][["town", "village", "household_id"]].astype("str").reset_index(drop=True).assign(
+        members=members[partial], paid=paid[partial], unpaid=members[partial] - paid[partial])
     return out.sort_values(["town", "village", "household_id"], kind="stable").reset_index(drop=True)
 
 

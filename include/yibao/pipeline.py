@@ -362,7 +362,9 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
             b.c.bill_no, b.c.person_key, b.c.id_number, b.c.name, b.c.town, b.c.status, b.c.subsidy_fen,
             b.c.personal_fen).where(b.c.county == settings.county, b.c.year == policy.year),
             ints=("person_key", "subsidy_fen", "personal_fen"))
-        first = storage.read_frame(conn, sa.select(v.c.bill_no, sa.func.min(v.c.pushed_at).label("first_pushed"))
+        # as the stored text (parsed once in reconcile), not a datetime object per bill
+        first = storage.read_frame(conn, sa.select(
+            v.c.bill_no, sa.type_coerce(sa.func.min(v.c.pushed_at), sa.Text).label("first_pushed"))
                                    .join(b, b.c.bill_no == v.c.bill_no)
                                    .where(b.c.county == settings.county, v.c.pushed_at.is_not(None))
                                    .group_by(v.c.bill_no))

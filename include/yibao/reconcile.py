@@ -37,6 +37,7 @@ def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: pd.Seri
         counted = payments[(payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))]
     else:
         counted = pd.DataFrame({"key": pd.Series(dtype="int64"), "paid_fen": pd.Series(dtype="int64")})
+    counted = counted[counted["key"].isin(active["person_key"])]  # billed people: a few percent of the records
     per_person = counted.groupby("key").agg(n=("paid_fen", "size"), paid_fen=("paid_fen", "sum"))
     m = active.merge(per_person, left_on="person_key", right_index=True, how="left")
     n = m["n"].fillna(0).astype("int64")
@@ -46,25 +47,25 @@ def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: pd.Seri
     age = (pd.Timestamp(as_of, tz="UTC") - pushed.dt.floor("D")).dt.days
     overdue = (n == 0) & age.gt(overdue_days).fillna(False)
     paid_full = (n == 1) & (paid == full_fen) & (subsidy > 0)
+    # kind → (which bills, the money in question, the reason text for those bills only)
     cases = {
         "personal_unpaid": ((n == 0) & (personal > 0) & ~overdue, personal,
-                            "资助对象个人缴费部分未缴：应缴 " + yuan_series(personal) + " 元"),
-        "no_payment_after_days": (overdue, personal,
-                                  f"单据推送税务已超过 {overdue_days} 天仍无缴费记录：个人应缴 " + yuan_series(personal) + " 元"),
+                            lambda at: "资助对象个人缴费部分未缴：应缴 " + yuan_series(personal[at]) + " 元"),
+        "no_payment_after_days": (overdue, personal, lambda at: f"单据推送税务已超过 {overdue_days} 天仍无缴费记录：个人应缴 "
+                                  + yuan_series(personal[at]) + " 元"),
         "duplicate_payment": (n > 1, paid - personal,
-                              "重复缴费：本年度缴费 " + n.astype("str") + " 笔，合计 " + yuan_series(paid)
-                              + " 元，单据个人应缴 " + yuan_series(personal) + " 元"),
-        "paid_full_despite_subsidy": (paid_full, subsidy,
-                                      f"享受资助却按全额 {yuan(full_fen)} 元缴费，应退费或更正 " + yuan_series(subsidy)
-                                      + " 元"),
+                              lambda at: "重复缴费：本年度缴费 " + n[at].astype("str") + " 笔，合计 " + yuan_series(paid[at])
+                              + " 元，单据个人应缴 " + yuan_series(personal[at]) + " 元"),
+        "paid_full_despite_subsidy": (paid_full, subsidy, lambda at: f"享受资助却按全额 {yuan(full_fen)} 元缴费，应退费或更正 "
+                                      + yuan_series(subsidy[at]) + " 元"),
         "amount_differs": ((n == 1) & (paid != personal) & ~paid_full, paid - personal,
-                           "缴费金额与单据不符：单据个人应缴 " + yuan_series(personal) + " 元，实缴 "
-                           + yuan_series(paid) + " 元"),
+                           lambda at: "缴费金额与单据不符：单据个人应缴 " + yuan_series(personal[at]) + " 元，实缴 "
+                           + yuan_series(paid[at]) + " 元"),
     }
     frames = [
         pd.DataFrame({"kind": kind, "bill_no": m.loc[mask, "bill_no"], "person_key": m.loc[mask, "person_key"],
                       "id_number": m.loc[mask, "id_number"], "name": m.loc[mask, "name"],
-                      "town": m.loc[mask, "town"], "amount_fen": amount[mask], "reason_text": text[mask]})
+                      "town": m.loc[mask, "town"], "amount_fen": amount[mask], "reason_text": text(mask)})
         for kind, (mask, amount, text) in cases.items()
     ]
     return pd.concat(frames, ignore_index=True)[CASE_COLUMNS]
