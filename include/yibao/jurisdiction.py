@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from yibao import config_yaml
 from yibao.errors import UserError
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -82,7 +83,7 @@ def read_rules_yaml(rules: str | Path) -> tuple[Path, dict]:
     """Read a rules file as a mapping, with a clear error for YAML syntax problems."""
     path = rules_path(rules)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = config_yaml.parse(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else "?"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from yibao import config_yaml
 from yibao.attributes import Attribute, parse_spec
 from yibao.errors import UserError
 from yibao.freshness import Due, parse_due
@@ -70,7 +71,7 @@ def sources_dir() -> Path:
 
 def _load_source(path: Path) -> Source:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = config_yaml.parse(path.read_text(encoding="utf-8"))
         cols = {str(k): tuple(str(h) for h in v) for k, v in raw["columns"].items()}
         src = Source(
             id=str(raw["id"]),
@@ -120,7 +121,7 @@ def load_sources() -> dict[str, Source]:
 @cache
 def status_aliases() -> dict[str, str]:
     """Folded label (status name or alias) → standard status name."""
-    raw = yaml.safe_load((sources_dir() / "statuses.yaml").read_text(encoding="utf-8"))["statuses"]
+    raw = config_yaml.parse((sources_dir() / "statuses.yaml").read_text(encoding="utf-8"))["statuses"]
     table: dict[str, str] = {}
     for status, aliases in raw.items():
         for label in [status, *(aliases or [])]:
