@@ -37,8 +37,8 @@ def county(tmp_path_factory):
     return out, truth, defects
 
 
-def rows(path) -> list[list]:
-    return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+def rows(path, sheet: int = 0) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(sheet).to_python()
 
 
 def expected_status(truth: pd.DataFrame) -> pd.Series:
@@ -117,6 +117,19 @@ def test_reminder_lists_hold_each_towns_gap_and_nothing_else(settings, ran):
     assert seen == result["coverage"]["gap"] == len(gap)
     book = CalamineWorkbook.from_path(f"{folder}/{gap['town'].iloc[0]}.xlsx")
     assert book.sheet_names == ["未缴费人员", "部分缴费家庭"]
+
+    # Each partly paid household names its unpaid members, in the order the first sheet lists them.
+    homes = 0
+    for town in gap["town"].unique():
+        people, households = (rows(f"{folder}/{town}.xlsx", sheet) for sheet in (0, 1))
+        unpaid = {}
+        for r in people[3:]:
+            unpaid.setdefault((r[0], r[1]), []).append(r[3])
+        assert households[1] == ["村（社区）", "户号", "应参保人数", "已缴人数", "未缴人数", "未缴人员"]
+        for village, household, _, _, count, names in households[2:]:
+            assert names.split("、") == unpaid[(village, household)] and int(count) == len(unpaid[(village, household)])
+            homes += 1
+    assert homes == len(storage.read_staged(settings.staging / "partial_households.arrow")) > 0
 
 
 def test_notice_lists_are_masked_per_village(settings, county, ran):

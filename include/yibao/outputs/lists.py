@@ -16,6 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,14 +61,18 @@ def _optional(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 
 def _names_by_household(people: pd.DataFrame, households: pd.DataFrame) -> pd.Series:
-    """For each household row, its listed people's names joined with 、 (in list order), grouped in Arrow."""
+    """For each household row, its listed people's names joined with 、 (in list order), grouped and joined
+    back onto the households in Arrow."""
     keys = ["town", "village", "household_id"]
-    table = pa.table({k: pa.array(people[k].astype("str")).cast(pa.string()) for k in [*keys, "name"]})
-    joined = table.group_by(keys, use_threads=False).aggregate([("name", "list")])
-    names = pd.Series(pc.binary_join(joined["name_list"], "、").to_pandas(),
-                      index=pd.MultiIndex.from_arrays([joined[k].to_pandas() for k in keys]))
-    wanted = pd.MultiIndex.from_frame(households[keys].astype("str"))
-    return pd.Series(names.reindex(wanted).fillna("").to_numpy(), index=households.index, dtype="str")
+
+    def text(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+        return pa.table({k: pa.array(frame[k].astype("str")).cast(pa.string()) for k in columns})
+
+    grouped = text(people, [*keys, "name"]).group_by(keys, use_threads=False).aggregate([("name", "list")])
+    names = grouped.select(keys).append_column("names", pc.binary_join(grouped["name_list"], "、"))
+    wanted = text(households, keys).append_column("at", pa.array(np.arange(len(households))))
+    found = wanted.join(names, keys, join_type="left outer", use_threads=False).sort_by("at")
+    return pd.Series(pc.fill_null(found["names"], "").to_pandas(), index=households.index, dtype="str")
 
 
 def reminder_lists(statuses: pd.DataFrame, households: pd.DataFrame, folder: Path, *, as_of: dt.date,
