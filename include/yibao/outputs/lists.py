@@ -117,7 +117,7 @@ def notice_lists(statuses: pd.DataFrame, folder: Path, *, as_of: dt.date, year: 
     returns files written."""
     listed = statuses["should_insure"] & statuses["status"].isin(PAID)
     if towns is not None:
-        listed &= statuses["town"].astype("str").isin(towns)
+        listed &= statuses["town"].isin(towns)  # categorical: compared per category
     paid = in_register_order(statuses.loc[listed, ["town", "village", "household_id", "name", "id_number", "paid_date"]])
     frame = pd.DataFrame({
         "town": paid["town"], "village": paid["village"],
