@@ -56,8 +56,9 @@ class Attribute:
         """
         return max(values) if self.combine == "min" else min(values)
 
-    def empty(self, n: int, index: pd.Index | None = None) -> pd.Series:
-        return pd.Series(pd.array([pd.NA] * n, dtype="Int64" if self.numeric else "string"), index=index)
+    def empty(self, index: pd.Index) -> pd.Series:
+        """The attribute unknown for every row of ``index`` (a roster without that column)."""
+        return pd.Series(pd.NA, index=index, dtype="Int64" if self.numeric else "string")
 
 
 def parse_spec(name: str, raw: object, where: str) -> Attribute:

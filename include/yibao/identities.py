@@ -86,7 +86,7 @@ def cross_check(persons: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFra
     bad = problems.rejected.to_numpy()
     rejected = roster.loc[bad].assign(reason_codes=problems.codes[bad], reason_text=problems.texts[bad])
     usable = roster.loc[~bad]
-    missing = {name: attr.empty(len(usable), usable.index) for name, attr in declared.items() if name not in usable}
+    missing = {name: attr.empty(usable.index) for name, attr in declared.items() if name not in usable}
     usable = usable.assign(**missing)
     columns = ["key", "status", "source", *declared, *(["certified_on"] if "certified_on" in usable else [])]
     memberships = usable[columns].drop_duplicates(["key", "status", "source"])
