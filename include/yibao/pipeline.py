@@ -303,7 +303,8 @@ def write_feedback(settings: Settings, *, as_of: dt.date) -> dict:
 def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Apply the county's policy to everyone who should be insured here."""
     policy = policy_mod.load(settings.county)
-    persons = storage.read_staged(_stage_path(settings, "persons"), columns=DECISION_INPUTS)
+    persons = storage.read_staged_table(_stage_path(settings, "persons"), DECISION_INPUTS)
+    persons = persons.filter(persons["should_insure"]).to_pandas()  # in Arrow: the text columns cost least there
     memberships = storage.read_staged(_stage_path(settings, "memberships"))
     decided = decide(policy, persons, memberships, as_of)
     storage.publish_frame(decided, _stage_path(settings, "decisions"), audit=partial(audit_decisions, policy))
@@ -318,7 +319,8 @@ def decide(policy: policy_mod.Policy, persons: pd.DataFrame, memberships: pd.Dat
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
         inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
         memberships = pd.concat([memberships, inherited], ignore_index=True)
-    eligible = persons[persons["should_insure"]].reset_index(drop=True)
+    eligible = persons if persons["should_insure"].all() else persons[persons["should_insure"]]
+    eligible = eligible.reset_index(drop=True)
     facts = ["key", "status", "source", "certified_on"]
     told = per_person(memberships, [c for c in memberships if c not in facts])
     people = eligible[["key", "birth_date"]].join(told, on="key")
