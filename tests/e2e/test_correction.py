@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 
-from yibao import pipeline, storage, synth
+from yibao import pipeline, reconcile, storage, synth
 from yibao.synth import writers
 
 FEED = "minzheng_zongmingdan"
@@ -150,10 +150,20 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
     assert 0 < len(kept) < len(lists), "a correction rewrites its towns' lists and keeps the others"
     assert any(lists[k][1] != before[k][1] for k in lists if k not in kept)
 
+    assert fixed["reconciliation"] == full["reconciliation"]
+
+    decisions = (settings.staging / "decisions.arrow").stat().st_mtime_ns
     again = pipeline.run(settings, as_of=summary.as_of, run_id="again")
     assert again["mode"] == "correction" and again["mode_reason"] == "各数据源均无更新"
     assert again["bills"]["new"] + again["bills"]["amended"] + again["bills"]["cancelled"] == 0
     assert _lists(settings, summary.as_of) == lists  # nothing changed: not one list written again
+    # nor the decisions, nor reconciliation's work items (no bill changed or was pushed): the earlier run's stand
+    assert (settings.staging / "decisions.arrow").stat().st_mtime_ns == decisions
+    assert again["reconciliation"] == fixed["reconciliation"]
+    items = storage.work_items
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        assert set(conn.execute(sa.select(items.c.run_id).distinct().where(
+            items.c.kind.in_(reconcile.KINDS))).scalars()) == {"fix"}
 
 
 def test_a_changed_register_means_a_full_run_and_says_why(settings, county):

@@ -6,7 +6,8 @@ what it published before, row content per person key, and only the people whose 
 memberships, decisions, bills and coverage statuses recomputed. Published stage tables are patched row by
 row, bills are diffed (and later pushed) for those people only, and the aggregates are recomputed from the
 patched statuses; only their towns' reminder and 公示 lists are written again, the others are kept from the
-day's run. The result is the full run's (``tests/e2e/test_correction.py`` and the golden outputs compare them).
+day's run. When nobody is recomputed and nothing is pushed, the decisions and reconciliation's work items
+stand as the earlier run left them. The result is the full run's (``tests/e2e/test_correction.py`` and the golden outputs compare them).
 
 A correction builds on a complete earlier run for the same day, rules file and feed configs whose
 published files nobody has replaced since (``remember`` records them at the end of every run). Anything
@@ -38,7 +39,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from yibao import bills as bills_mod
-from yibao import coverage, freshness, ids, landing, storage
+from yibao import coverage, freshness, ids, landing, money_path, reconcile, storage
 from yibao import policy as policy_mod
 from yibao.adjustments import apply_changes
 from yibao.identities import cross_check
@@ -244,7 +245,7 @@ def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.
 
 def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.date, run_id: str,
               ) -> dict[str, Callable[[], dict]]:
-    """The correction's stages by name (identities, decisions, bills, coverage, outputs), for the pipeline to
+    """The correction's stages by name (identities, decisions, bills, push, coverage, outputs, reconciliation), for the pipeline to
     run in its order in place of the full ones; empty when more than ``MAX_PEOPLE`` people changed."""
     staged, kinds = published_feeds(settings, set(PATCHABLE_KINDS))
     after = {feed: staged.get(feed, pd.DataFrame()) for feed in before}
@@ -272,8 +273,29 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
         towns = set(_rows(persons, done["keys"], ["town"])["town"].astype("str"))
         return write_outputs(settings, as_of=as_of, run_id=run_id, only_towns=towns)
 
+    def tax_push() -> tuple[dict, dict]:
+        done["push"] = money_path.approve_and_push(settings, run_id=run_id)
+        return done["push"]
+
+    def reconciliation() -> dict:  # its inputs are bills, push times and payments: the last moves only in a full run
+        if len(done["keys"]) or done["push"][1].get("pushed"):
+            from yibao import pipeline
+
+            return pipeline.reconcile_payments(settings, as_of=as_of, run_id=run_id)
+        return standing_work_items(settings)
+
     return {"identities": identities, "decisions": decisions, "bills": bills, "coverage": statuses,
-            "outputs": outputs}
+            "outputs": outputs, "tax_push": tax_push, "reconciliation": reconciliation}
+
+
+def standing_work_items(settings: Settings) -> dict:
+    """Reconciliation's counts as the earlier run left them (kind → count), for a rerun that changed nothing
+    it reads from."""
+    items = storage.work_items
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        counts = dict(conn.execute(sa.select(items.c.kind, sa.func.count()).where(
+            items.c.county == settings.county, items.c.kind.in_(reconcile.KINDS)).group_by(items.c.kind)).all())
+    return {kind: int(counts.get(kind, 0)) for kind in reconcile.KINDS}
 
 
 def _rechecked(settings: Settings, kinds: dict[str, str], before: dict[str, pd.DataFrame], changed: np.ndarray,
@@ -352,8 +374,10 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
     pipeline.audit_decisions(policy, decided)  # the other rows passed it when they were decided
-    patched = _patch(storage.read_staged_table(stage_path(settings, "decisions")), decided)
-    storage.publish_frame(patched, stage_path(settings, "decisions"))
+    patched = storage.read_staged_table(stage_path(settings, "decisions"))
+    if len(keys):  # nobody recomputed: the published table stays as it is
+        patched = _patch(patched, decided)
+        storage.publish_frame(patched, stage_path(settings, "decisions"))
     subsidy = patched["subsidy_fen"].to_numpy()
     return ({"decided": patched.num_rows, "assisted": int((subsidy > 0).sum()), "subsidy_fen": int(subsidy.sum()),
              "recomputed": len(keys)}, decided, keys)
