@@ -7,7 +7,8 @@ memberships, decisions, bills and coverage statuses recomputed. Published stage 
 row, bills are diffed (and later pushed) for those people only, and the aggregates are recomputed from the
 patched statuses; only their towns' reminder and 公示 lists are written again, the others are kept from the
 day's run. When nobody is recomputed and nothing is pushed, the decisions and reconciliation's work items
-stand as the earlier run left them. The result is the full run's (``tests/e2e/test_correction.py`` and the golden outputs compare them).
+stand as the earlier run left them. The result is the full run's (``tests/e2e/test_correction.py`` and the
+golden outputs compare them).
 
 A correction builds on a complete earlier run for the same day, rules file and feed configs whose
 published files nobody has replaced since (``remember`` records them at the end of every run). Anything
@@ -245,8 +246,9 @@ def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.
 
 def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.date, run_id: str,
               ) -> dict[str, Callable[[], dict]]:
-    """The correction's stages by name (identities, decisions, bills, push, coverage, outputs, reconciliation), for the pipeline to
-    run in its order in place of the full ones; empty when more than ``MAX_PEOPLE`` people changed."""
+    """The correction's stages by name (identities, decisions, bills, push, coverage, outputs, reconciliation),
+    for the pipeline to run in its order in place of the full ones; empty when more than ``MAX_PEOPLE``
+    people changed."""
     staged, kinds = published_feeds(settings, set(PATCHABLE_KINDS))
     after = {feed: staged.get(feed, pd.DataFrame()) for feed in before}
     changed = _keys([changed_keys(rows, after[feed]) for feed, rows in before.items()])
