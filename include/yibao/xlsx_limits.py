@@ -3,8 +3,9 @@
 An XLSX is a zip of XML. Readers size their grid from the cells' positions and inflate every part in
 memory, so a 32 KB file with one cell at ``XFD1048576`` or a zip bomb can ask for hundreds of GB. Here
 the zip directory is checked first, then every worksheet part is streamed (a block at a time, never
-whole) to find the real last row and column, and the parts are inflated once to verify their declared
-sizes. Only a drop that passes is handed to calamine.
+whole) to find the last row and column its cells land on (as calamine places them, ``r`` attribute or
+not), and the parts are inflated once to verify their declared sizes. Only a drop that passes is handed
+to calamine.
 """
 
 from __future__ import annotations
@@ -21,16 +22,30 @@ MAX_COLUMNS = 256  # department templates have a dozen columns; Excel's limit is
 MAX_CELLS = 20_000_000  # rows × columns of the grid a reader would build
 BLOCK = 1 << 20
 
-# Every ``r`` attribute: a cell's (``A5``: letters and row) or a row's (``5``: no letters), columns and rows
-# scanned apart so each scan yields few distinct values. The literal prefix `` r="`` keeps the scans at
-# memory speed; ``<dimension ref=…>`` is read from the part's first block.
-_COLUMNS = re.compile(rb" r=\"([A-Z]{1,3})\d")
-_ROWS = re.compile(rb" r=\"[A-Z]{0,3}(\d{1,7})\"")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})\"")
-# A sheet whose every reference is within ``Z99999`` (one letter, five digits: 2.6M cells) is within every
-# bound; finding the first reference beyond that costs a fifth of collecting them all.
+# calamine places a ``<row>`` or ``<c>`` (whatever its namespace prefix) at its ``r`` attribute (the last one
+# if repeated, quoted either way, letters in either case), else one after the row or cell before it, so a
+# row of millions of bare ``<c/>`` is a grid no ``r`` names. Every writer we know spells each tag
+# ``<row r="5"`` / ``<c r="A5"``: a sheet in that form is bounded by its ``r`` values alone, which
+# literal-prefixed scans read at memory speed. A sheet with any other spelling is walked tag by tag.
+_OTHER_CELL = re.compile(rb'<c(?! r=")')  # also hits <col>, <cfRule>…: the byte after the name tells
+_OTHER_ROW = re.compile(rb'<row(?! r=")')
+_NAME_END = b" \t\r\n/>"
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+# An attribute ending in ``r`` spelled with ``'`` or a space, tab or line break by the ``=`` or before it.
+_SPACED_R = re.compile(rb"r(?:(?<=[\t\r\n]r)\s*=|\s+=|=\s|=')")
+# In that form: a sheet whose every ``r`` is within ``Z99999`` (2.6M cells) is within every bound, and
+# finding the first one beyond costs a fifth of collecting them all; past it, rows and columns are
+# collected apart so each scan yields few distinct values.
 SMALL_ROWS, SMALL_COLUMNS = 99_999, 26
-_BEYOND_SMALL = re.compile(rb" r=\"(?:[A-Z]{2}|[A-Z]{0,3}\d{6})")
+_BEYOND_SMALL = re.compile(rb' r="(?![A-Z]?\d{1,5}")')
+_COLUMNS = re.compile(rb' r="([A-Za-z]{1,3})\d')
+_ROWS = re.compile(rb' r="[A-Za-z]{0,3}(\d{1,7})"')
+_MALFORMED = re.compile(rb' r="(?![A-Za-z]{0,3}\d{1,7}")')
+# Any spelling, for the walk.
+_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
+_REFERENCE = re.compile(rb"\sr\s*=\s*([\"'])(.*?)\1", re.DOTALL)
+_POSITION = re.compile(rb"([A-Za-z]{0,3})(\d{1,7})")
+_DIMENSION = re.compile(rb"dimension\b[^>]*?\sref\s*=\s*[\"'](?:[A-Za-z]{1,3}\d{1,7}:)?([A-Za-z]{1,3})(\d{1,7})[\"']")
 
 
 class XlsxRefused(ValueError):
@@ -38,13 +53,13 @@ class XlsxRefused(ValueError):
 
 
 def column_number(letters: bytes) -> int:
-    """``A`` → 1, ``XFD`` → 16384.
+    """``A`` → 1, ``XFD`` → 16384, in either case.
 
-    >>> column_number(b"A"), column_number(b"AA"), column_number(b"XFD")
-    (1, 27, 16384)
+    >>> column_number(b"A"), column_number(b"AA"), column_number(b"XFD"), column_number(b"xfd")
+    (1, 27, 16384, 16384)
     """
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
 
@@ -58,39 +73,80 @@ def _check_extent(rows: int, columns: int) -> None:
                           "请删除多余的行后另存为新文件")
 
 
-def _blocks(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
-    """A part's text a block at a time, each with the last bytes of the one before (a tag split across two
-    blocks is seen whole in the next round); True beside the first."""
-    tail = b""
+def _malformed() -> XlsxRefused:
+    return XlsxRefused("工作表中有无法识别的单元格位置或超长的 XML 标签，文件疑似被篡改，请用 Excel 另存为新文件")
+
+
+def _segments(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """A part's text a block at a time, each cut after its last ``>`` (the rest opens the next), so no
+    tag is ever split."""
+    carry = b""
     with archive.open(info) as part:
-        first = True
         while block := part.read(BLOCK):
-            text = tail + block
-            yield text, first
-            first = False
-            tail = text[-256:]
+            text = carry + block
+            cut = text.rfind(b">") + 1
+            if len(text) - cut > BLOCK:
+                raise _malformed()
+            text, carry = text[:cut], text[cut:]
+            yield text
+    yield carry
 
 
-def _is_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Are the ``<dimension>`` and every ``r`` attribute within ``Z99999``?"""
-    for text, first in _blocks(archive, info):
-        dimension = _DIMENSION.findall(text) if first else []
-        if any(column_number(letters) > SMALL_COLUMNS or int(number) > SMALL_ROWS for letters, number in dimension):
-            return False
-        if _BEYOND_SMALL.search(text):
-            return False
-    return True
+def _irregular(text: bytes) -> bool:
+    """Does any row or cell tag here depart from ``<row r="…"`` / ``<c r="…"``?"""
+    return bool(
+        _PREFIXED.search(text)
+        or _SPACED_R.search(text)
+        or any(text[m.end():m.end() + 1] in _NAME_END for m in _OTHER_CELL.finditer(text))
+        or any(text[m.end():m.end() + 1] in _NAME_END for m in _OTHER_ROW.finditer(text))
+    )
 
 
-def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
-    """The largest row and column that ``<dimension>`` or any ``r`` attribute (cells, rows) names."""
+def _survey(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """``small`` (regular, within ``Z99999``), ``regular`` or ``irregular``; a ``<dimension>`` beyond the
+    bounds is refused on the way."""
+    small = True
+    for text in _segments(archive, info):
+        for letters, number in _DIMENSION.findall(text):
+            _check_extent(int(number), column_number(letters))
+            small = small and column_number(letters) <= SMALL_COLUMNS and int(number) <= SMALL_ROWS
+        if _irregular(text):
+            return "irregular"
+        small = small and not _BEYOND_SMALL.search(text)
+    return "small" if small else "regular"
+
+
+def _referenced_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """The largest row and column any ``r`` names, in a sheet of the regular form."""
     rows = columns = 0
-    for text, first in _blocks(archive, info):
-        dimension = _DIMENSION.findall(text) if first else []
-        letters = set(_COLUMNS.findall(text)).union(letters for letters, _ in dimension)
-        numbers = set(_ROWS.findall(text)).union(number for _, number in dimension)
-        columns = max([columns, *map(column_number, letters)])
-        rows = max([rows, *map(int, numbers)])
+    for text in _segments(archive, info):
+        if _MALFORMED.search(text):
+            raise _malformed()
+        columns = max([columns, *map(column_number, set(_COLUMNS.findall(text)))])
+        rows = max([rows, *map(int, set(_ROWS.findall(text)))])
+        _check_extent(rows, max(columns, 1))
+    return rows, columns
+
+
+def _placed_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """The last row and column the cells land on, placed as calamine places them."""
+    rows = columns = row = column = 0
+    for text in _segments(archive, info):
+        for tag in _TAG.finditer(text):
+            references = _REFERENCE.findall(tag.group(2))
+            position = _POSITION.fullmatch(references[-1][1]) if references else None
+            if references and not position:
+                raise _malformed()
+            if tag.group(1) == b"row":
+                row, column = (int(position.group(2)) if position else row + 1), 0
+            elif position and position.group(1):
+                column = column_number(position.group(1))
+                rows = max(rows, int(position.group(2)))
+            else:
+                column += 1
+            rows, columns = max(rows, row), max(columns, column)
+            if columns > MAX_COLUMNS:
+                break
         _check_extent(rows, max(columns, 1))
     return rows, columns
 
@@ -115,8 +171,11 @@ def check_xlsx(path: Path) -> None:
         try:
             for info in parts:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    if not _is_small(archive, info):
-                        _sheet_extent(archive, info)
+                    form = _survey(archive, info)
+                    if form == "regular":
+                        _referenced_extent(archive, info)
+                    elif form == "irregular":
+                        _placed_extent(archive, info)
                 else:
                     with archive.open(info) as part:  # inflating to the end verifies the declared size (CRC)
                         while part.read(BLOCK):

@@ -7,6 +7,7 @@ import tracemalloc
 import zipfile
 
 import pytest
+import python_calamine
 import xlsxwriter
 
 from yibao import xlsx_limits
@@ -27,6 +28,42 @@ def zipped(path, parts: dict[str, bytes]):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
+
+
+def workbook(path, rows: bytes):
+    """A minimal workbook calamine opens, whose one sheet's ``<sheetData>`` is ``rows`` as given."""
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    zipped(path, {
+        "[Content_Types].xml": (
+            b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            b'<Default Extension="xml" ContentType="application/xml"/>'
+            b'<Override PartName="/xl/workbook.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            b'<Override PartName="/xl/worksheets/sheet1.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{relationships}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<workbook {main} xmlns:r="{relationships}"><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
+            "</sheets></workbook>"
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{relationships}/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>"
+        ).encode(),
+        "xl/worksheets/sheet1.xml": f"<worksheet {main}><sheetData>".encode() + rows + b"</sheetData></worksheet>",
+    })
+
+
+def text(value: str = "x", attributes: str = "") -> bytes:
+    return f'<c{attributes} t="inlineStr"><is><t>{value}</t></is></c>'.encode()
 
 
 def test_one_cell_at_xfd1048576_is_refused_within_bounded_memory(tmp_path):
@@ -100,9 +137,73 @@ def test_the_small_sheet_shortcut_stays_within_every_bound():
 @pytest.mark.parametrize(("row", "col", "exact"), [(99_998, 25, False), (99_999, 25, True), (10, 26, True)])
 def test_only_a_reference_beyond_z99999_costs_the_exact_scan(tmp_path, monkeypatch, row, col, exact):
     scanned = []
-    monkeypatch.setattr(xlsx_limits, "_sheet_extent", lambda archive, info: scanned.append(info.filename))
+    monkeypatch.setattr(xlsx_limits, "_referenced_extent", lambda archive, info: scanned.append(info.filename))
     path = tmp_path / "a.xlsx"
     far_off_cell(path, row=row, col=col)  # 0-based: (99_999, 25) is Z100000, (10, 26) is AA11
     check_xlsx(path)
     assert scanned == (["xl/worksheets/sheet1.xml"] if exact else [])
 
+
+
+def spellings(far: str, bare: int) -> dict[str, bytes]:
+    """Rows whose last cell lands in column ``far`` (or after ``bare`` bare cells), each spelling its place
+    other than as ``<c r="A5"``: calamine reads them all, so each would reach the grid unchecked."""
+    first = text(attributes=' r="A1"')
+    return {
+        "bare cells follow one another": b'<row r="1">' + first + b"<c/>" * bare + text() + b"</row>",
+        "bare rows follow one another": b"<row/>" * 40 + b"<row>" + first + text(attributes=f' r="{far}1"') + b"</row>",
+        "lower-case letters": b'<row r="1">' + first + text(attributes=f' r="{far.lower()}1"') + b"</row>",
+        "single quotes": b"<row r='1'>" + first + text(attributes=f" r='{far}1'") + b"</row>",
+        "spaces around =": b'<row r="1">' + first + text(attributes=f' r = "{far}1"') + b"</row>",
+        "a line break before r": b'<row r="1">' + first + text(attributes=f'\nr="{far}1"') + b"</row>",
+        "a second r, which wins": b'<row r="1">' + first + text(attributes=f" r=\"B1\" r='{far}1'") + b"</row>",
+        "a namespace prefix": b'<row r="1">' + first + b"<x:c/>" * bare + text().replace(b"c ", b"x:c ").replace(
+            b"/c>", b"/x:c>") + b"</row>",
+    }
+
+
+@pytest.mark.parametrize("name", spellings("XFD", 300))
+def test_cells_placed_without_a_plain_reference_are_bounded_where_calamine_puts_them(tmp_path, name):
+    path = tmp_path / "a.xlsx"
+    workbook(path, spellings("XFD", 300)[name])
+    with pytest.raises(XlsxRefused, match=r"远至第 \d+ 列（上限 256 列）"):
+        check_xlsx(path)
+    # Within the bound it passes, and the walk puts the last cell where calamine does (GR = column 200).
+    workbook(path, spellings("GR", 198)[name])
+    check_xlsx(path)
+    archive = zipfile.ZipFile(path)
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    assert xlsx_limits._placed_extent(archive, archive.getinfo("xl/worksheets/sheet1.xml"))[1] == sheet.end[1] + 1 == 200
+
+
+def test_bare_rows_count_towards_the_cell_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_limits, "MAX_CELLS", 10_000)
+    path = tmp_path / "a.xlsx"
+    workbook(path, b"<row/>" * 5_000 + b"<row>" + text() + text() + text() + b"</row>")
+    with pytest.raises(XlsxRefused, match="5001 行 × 3 列"):
+        check_xlsx(path)
+
+
+def test_a_sheet_without_any_reference_is_read_where_calamine_reads_it(tmp_path):
+    path = tmp_path / "a.xlsx"
+    workbook(path, b"".join(b"<row>" + text("1") + text("2") + text("3") + b"</row>" for _ in range(50)))
+    check_xlsx(path)
+    archive = zipfile.ZipFile(path)
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    assert xlsx_limits._survey(archive, info) == "irregular"
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    assert xlsx_limits._placed_extent(archive, info) == (sheet.end[0] + 1, sheet.end[1] + 1) == (50, 3)
+
+
+def test_writers_spelling_is_regular_and_takes_no_walk(tmp_path):
+    path = tmp_path / "a.xlsx"
+    far_off_cell(path, row=200, col=7)
+    archive = zipfile.ZipFile(path)
+    assert xlsx_limits._survey(archive, archive.getinfo("xl/worksheets/sheet1.xml")) == "small"
+
+
+def test_an_unreadable_position_is_refused(tmp_path):
+    path = tmp_path / "a.xlsx"
+    workbook(path, b'<row r="1">' + text(attributes=' r="A1"') + text(attributes=' r="B-1"') + b"</row>")
+    with pytest.raises(XlsxRefused, match="无法识别的单元格位置"):
+        check_xlsx(path)
