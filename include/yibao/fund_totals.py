@@ -22,15 +22,19 @@ HEADERS = {"fund": "资金来源（预算层级）", "town": "乡镇（街道）
 
 
 def fund_lines(bills: pd.DataFrame, fund_names: dict[str, str]) -> pd.DataFrame:
-    """One line per fund, town, category and clause with persons and fen, from active bills' fund JSON."""
+    """One line per fund, town, category and clause with persons and fen, from active bills' fund JSON.
+
+    ``bills`` holds groups of bills alike (town, category, basis, status, funds) with their count
+    (``bills``) and summed ``subsidy_fen``: every bill of a group carries the same split.
+    """
     active = bills[bills["status"] == "active"]
     splits = {text: json.loads(text) for text in active["funds"].unique().tolist()}
     frames = []
     for fund, name in fund_names.items():
         fen = active["funds"].map({text: int(split.get(fund, 0)) for text, split in splits.items()}).astype("int64")
-        part = active.assign(amount_fen=fen)[fen > 0]
+        part = active.assign(amount_fen=fen * active["bills"])[fen > 0]
         grouped = part.groupby(["town", "category", "basis"], sort=True).agg(
-            persons=("bill_no", "size"), amount_fen=("amount_fen", "sum")).reset_index()
+            persons=("bills", "sum"), amount_fen=("amount_fen", "sum")).reset_index()
         frames.append(grouped.assign(fund=name))
     lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LINE_COLUMNS)
     return lines[LINE_COLUMNS]

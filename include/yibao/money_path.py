@@ -140,10 +140,12 @@ def write_fund_totals(settings: Settings, *, as_of: dt.date, run_id: str) -> dic
     """The finance transfer request (资金拨付申请.xlsx) in the day's outbox; totals per fund as yuan strings."""
     policy = policy_mod.load(settings.county)
     b = storage.bills
-    with storage.engine(settings.warehouse_url).connect() as conn:
-        held = storage.read_frame(conn, sa.select(b.c.bill_no, b.c.town, b.c.category, b.c.basis, b.c.status,
-                                                  b.c.funds, b.c.subsidy_fen)
-                                  .where(b.c.county == settings.county, b.c.year == policy.year), ints=("subsidy_fen",))
+    alike = (b.c.town, b.c.category, b.c.basis, b.c.status, b.c.funds)
+    with storage.engine(settings.warehouse_url).connect() as conn:  # bills alike counted by the database
+        held = storage.read_frame(conn, sa.select(*alike, sa.func.count().label("bills"),
+                                                  sa.func.sum(b.c.subsidy_fen).label("subsidy_fen"))
+                                  .where(b.c.county == settings.county, b.c.year == policy.year).group_by(*alike),
+                                  ints=("bills", "subsidy_fen"))
     lines = fund_totals.fund_lines(held, dict(policy.funds))
     path = outbox.day_dir(settings, as_of) / FUND_TOTALS_FILE
     fund_totals.write_transfer_request(

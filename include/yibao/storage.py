@@ -330,10 +330,24 @@ def read_frame(conn: sa.Connection, query: sa.Select, ints: tuple[str, ...] = ()
         raw = not any(c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
                       for c in query.selected_columns)
         rows = result.cursor.fetchall() if raw else result.all()  # no Row objects when nothing needs converting
-        frame = pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True))) if rows else None
+        frame = pa.table([_arrow_column(v, c in ints) for c, v in zip(columns, zip(*rows, strict=True), strict=True)],
+                         names=columns).to_pandas() if rows else None
     if frame is None:
         frame = pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     return frame.astype({c: ("int64" if c in ints else "str") for c in columns})
+
+
+def _arrow_column(values: tuple, as_int: bool) -> pa.Array:
+    """A fetched column in Arrow: the driver's ints or text as they are (NULL text is NA), anything else
+    converted as pandas converts it (``str`` of the value; a NULL integer fails as it does there)."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = None
+    if array is not None and (pa.types.is_integer(array.type) if as_int and not array.null_count
+                              else pa.types.is_string(array.type) or pa.types.is_null(array.type)):
+        return array
+    return pa.array(pd.Series(values, dtype=object).astype("int64" if as_int else "str"))
 
 
 _TEMP_TYPES = {"int64": sa.BigInteger, "Int64": sa.BigInteger, "bool": sa.Boolean}

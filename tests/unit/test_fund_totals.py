@@ -25,11 +25,14 @@ def bills():
         ("善南街道", "计生优待家庭成员", BASIS_YF, "active", {"city_budget": 11401, "town_budget": 7601}),
         ("善南街道", "特困人员", BASIS_TK, "cancelled", {}),
     ]
-    return pd.DataFrame({
-        "bill_no": [f"TS{i}" for i in range(len(rows))], "town": [r[0] for r in rows],
-        "category": [r[1] for r in rows], "basis": [r[2] for r in rows], "status": [r[3] for r in rows],
-        "funds": [json.dumps(r[4]) for r in rows], "subsidy_fen": [sum(r[4].values()) for r in rows],
+    frame = pd.DataFrame({
+        "town": [r[0] for r in rows], "category": [r[1] for r in rows], "basis": [r[2] for r in rows],
+        "status": [r[3] for r in rows], "funds": [json.dumps(r[4]) for r in rows],
+        "subsidy_fen": [sum(r[4].values()) for r in rows],
     })
+    # as the warehouse hands them over: bills alike counted, their subsidies summed
+    return frame.groupby(list(frame.columns[:-1]), as_index=False).agg(
+        bills=("subsidy_fen", "size"), subsidy_fen=("subsidy_fen", "sum"))
 
 
 def test_lines_and_totals_reconcile_and_the_workbook_reads_back(tmp_path):
