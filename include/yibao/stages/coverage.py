@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -169,6 +171,15 @@ def headline_figures(rules: policy.Policy, towns: pd.DataFrame, statuses: dict[s
     }
 
 
+OUTPUT_THREADS = 2  # the 公示 lists beside everything else: they take half the stage
+
+
+def _seconds(write: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    write()
+    return time.perf_counter() - started
+
+
 @locked_stage
 def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str, only_towns: set[str] | None = None) -> dict:
     """Write the day's report and lists into ``outbox/<county>/<as_of>/``; a rerun replaces them.
@@ -189,11 +200,6 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str, only_towns
         assisted=storage.read_staged(stage_path(settings, "coverage_assisted")), statuses=by_status,
         trend=_trend(settings, as_of),
     )
-    seconds = {}
-    started = time.perf_counter()
-    write_xlsx_report(report, paths["report_xlsx"])
-    write_html_report(report, paths["report_html"])
-    seconds["report"] = time.perf_counter() - started
     window_end = rules.collection_window[1]
 
     def reminders(folder: Path) -> None:
@@ -204,18 +210,19 @@ def write_outputs(settings: Settings, *, as_of: dt.date, run_id: str, only_towns
         lists.notice_lists(statuses, folder, as_of=as_of, year=rules.year, towns=only_towns)
 
     rewritten = None if only_towns is None else {lists.file_name(t) for t in only_towns}  # <town>.xlsx, <town>/<village>.xlsx
-    for name, write in (
-        ("reminder_lists", lambda: outbox.replace_dir(
-            paths["reminder_lists"], reminders, keep=None if rewritten is None else (lambda path: path.stem not in rewritten))),
-        ("notice_lists", lambda: outbox.replace_dir(
-            paths["notice_lists"], notices, keep=None if rewritten is None else (lambda path: path.parts[0] not in rewritten))),
-        ("refund_and_late", lambda: (
+    writes = {  # the longest first: two at a time, each into its own files
+        "notice_lists": lambda: outbox.replace_dir(
+            paths["notice_lists"], notices, keep=None if rewritten is None else (lambda path: path.parts[0] not in rewritten)),
+        "reminder_lists": lambda: outbox.replace_dir(
+            paths["reminder_lists"], reminders, keep=None if rewritten is None else (lambda path: path.stem not in rewritten)),
+        "report": lambda: (write_xlsx_report(report, paths["report_xlsx"]), write_html_report(report, paths["report_html"])),
+        "refund_and_late": lambda: (
             lists.refund_list(candidates, paths["refund_candidates"], as_of=as_of),
-            lists.late_list(statuses, paths["late_payers"], as_of=as_of, late_fen=rules.late_payment.amount_fen))),
-    ):
-        started = time.perf_counter()
-        write()
-        seconds[name] = time.perf_counter() - started
+            lists.late_list(statuses, paths["late_payers"], as_of=as_of, late_fen=rules.late_payment.amount_fen)),
+    }
+    with ThreadPoolExecutor(max_workers=OUTPUT_THREADS, thread_name_prefix="outputs") as pool:
+        running = {name: pool.submit(_seconds, write) for name, write in writes.items()}
+    seconds = {name: future.result() for name, future in running.items()}
     counts = {f"{kind}_files": sum(1 for _ in paths[f"{kind}_lists"].rglob("*.xlsx")) for kind in ("reminder", "notice")}
     log.info("已输出日报、催缴名单 %d 份、公示名单 %d 份至 %s", counts["reminder_files"], counts["notice_files"], day)
     return {"outbox": str(day), **counts, "outputs": {name: str(path) for name, path in paths.items()},
