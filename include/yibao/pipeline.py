@@ -58,13 +58,14 @@ DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "t
                    "residence_permit"]
 STAGE_THREADS = 2
 # Each stage after the ingest, with the stages it waits for: those whose tables it reads, and for the work
-# nobody waits on (the departments' feedback, reconciliation, the finance request) also the push and
-# coverage, so that the money path and coverage (run side by side) are done first.
+# nobody waits on (reconciliation, the finance request) also the push and coverage, so that the money path
+# and coverage (run side by side) are done first. The departments' feedback needs only the rejections: it
+# runs beside the decisions, which would otherwise leave a core idle.
 STAGES_AFTER = {
     "identities": (), "decisions": ("identities",),
     "bills": ("decisions",), "tax_push": ("bills",), "tax_answers": ("tax_push",),
     "coverage": ("decisions",), "outputs": ("coverage",),
-    "feedback": ("tax_push", "coverage"), "reconciliation": ("tax_push", "coverage"),
+    "feedback": ("identities",), "reconciliation": ("tax_push", "coverage"),
     "fund_totals": ("tax_push", "coverage"),
 }
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
