@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from yibao.outputs.xlsx import Sheet, write_xlsx
+from yibao.outputs.xlsx import Sheet, write_xlsx, write_xlsx_groups
 
 
 @pytest.fixture
@@ -124,3 +124,18 @@ def test_columns_in_several_arrow_chunks(tmp_path):
     path = write_xlsx(tmp_path / "c.xlsx", [Sheet("s", frame)])
     assert [[c.value for c in r] for r in openpyxl.load_workbook(path)["s"].iter_rows(min_row=2)] == [
         ["甲", 1], ["乙", 2], ["丙", 3]]
+
+
+@pytest.mark.parametrize("risky", [True, False], ids=["risky text", "plain text"])
+def test_group_workbooks_quote_risky_text_and_keep_edge_spaces(tmp_path, risky):
+    names = ["=1+1", " 张三", "李四 ", "王五"] if risky else ["张三", "李四", "王五", "赵六"]
+    frame = pd.DataFrame({"village": ["东村", "东村", "西村", "西村"], "name": names})
+    written = write_xlsx_groups(Sheet("公示", frame, {"name": "姓名"}), ["village"],
+                                lambda key: tmp_path / f"{key[0]}.xlsx", lambda key, rows: (f"{key[0]} {rows} 人",))
+    assert written == 2
+    cells = [c for village in ("东村", "西村")
+             for c in openpyxl.load_workbook(tmp_path / f"{village}.xlsx")["公示"]["A"][2:]]
+    assert [c.value for c in cells] == names and all(c.data_type == "s" for c in cells)
+    assert [c.quotePrefix for c in cells] == [risky, False, False, False]
+    with zipfile.ZipFile(tmp_path / "东村.xlsx") as zf:
+        assert (b'xml:space="preserve">' + " 张三".encode() in zf.read("xl/worksheets/sheet1.xml")) == risky

@@ -178,19 +178,30 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
         text = _text(values)
         quoted = _starts_with_formula(text)
         spaced = _edge_space(text)
-        inline = pc.if_else(spaced, '" t="inlineStr"><is><t xml:space="preserve">', '" t="inlineStr"><is><t>')
-        head = pc.if_else(quoted, pc.binary_join_element_wise(f'" s="{STYLE_QUOTED}', pc.utf8_slice_codeunits(inline, 1), ""),
-                          inline)
+        plain, kept = '" t="inlineStr"><is><t>', '" t="inlineStr"><is><t xml:space="preserve">'
+        quote = f'" s="{STYLE_QUOTED}"'
+        head = (pc.if_else(quoted, _per_row(spaced, quote + kept[1:], quote + plain[1:]), _per_row(spaced, kept, plain))
+                if pc.any(quoted).as_py() else _per_row(spaced, kept, plain))
         width = max(header_width, display_width(text) + 2, MIN_WIDTH)
         return _Column(head, _xml_text(text), "</t></is></c>", min(width, MAX_WIDTH)), base
     encoded = _text(values).dictionary_encode()
     words = encoded.dictionary
     quoted = _starts_with_formula(words)
-    head = pc.if_else(pc.take(quoted, encoded.indices), f'" s="{STYLE_QUOTED}" t="s"><v>', '" t="s"><v>')
+    head = _per_row(pc.take(quoted, encoded.indices), f'" s="{STYLE_QUOTED}" t="s"><v>', '" t="s"><v>')
     index = pc.add(encoded.indices.cast(pa.int64()), base).cast(pa.string())
     strings.append(words)
     width = max(header_width, display_width(words) + 2, MIN_WIDTH)
     return _Column(head, index, "</v></c>", min(width, MAX_WIDTH)), base + len(words)
+
+
+def _per_row(condition: pa.Array, yes: str, no: str) -> pa.Array | str:
+    """``yes`` where ``condition`` holds, else ``no``: one shared string when no row differs (the usual case),
+    which saves an array of heads as long as the sheet.
+
+    >>> _per_row(pa.array([False, False]), "q", "n"), _per_row(pa.array([False, True]), "q", "n").to_pylist()
+    ('n', ['n', 'q'])
+    """
+    return pc.if_else(condition, yes, no) if pc.any(condition).as_py() else no
 
 
 def _rows(columns: list[_Column], numbers: pa.Array, start: int) -> pa.Array:
