@@ -52,8 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    import pandas  # noqa: F401
-
+    # yibao before anything that loads Arrow: it sets the allocators (yibao.memory)
     from yibao import money_path, pipeline, quality, synth
     from yibao.settings import Settings
     from yibao.sources import load_sources

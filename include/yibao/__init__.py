@@ -6,6 +6,10 @@ the Airflow DAGs in ``dags/`` only wire these functions together.
 
 __version__ = "0.1.0"
 
+from yibao import memory as _memory
+
+_memory.return_freed_memory()  # before Arrow is loaded (see yibao.memory)
+
 from yibao import redaction as _redaction
 
 _redaction.install()  # every log record of a process that uses yibao is masked (see yibao.redaction)
