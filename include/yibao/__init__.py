@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 from yibao import memory as _memory
 
-_memory.return_freed_memory()  # before Arrow is loaded (see yibao.memory)
+_memory.share_arenas()  # before the stages start their threads (see yibao.memory)
 
 from yibao import redaction as _redaction
 

@@ -23,6 +23,7 @@ from yibao import (
     db_pull,
     freshness,
     ids,
+    memory,
     money_path,
     quality,
     run_date,
@@ -419,6 +420,7 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
             except FeedError as exc:
                 result = {"feed": feed, "status": "failed", "error": str(exc)}
         result["freshness"] = feed_freshness(settings, feed)
+        memory.release()  # what the feed freed, before the next one runs on this thread
         return result, (t0, time.perf_counter())
 
     # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL).

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from yibao import memory
+
 
 def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, ...]], *, workers: int = 2,
         initializer: Callable[..., None] | None = None, initargs: tuple = (),
@@ -39,7 +41,10 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
 
     def timed(name: str) -> tuple[Any, tuple[float, float]]:
         started = time.perf_counter()
-        return stages[name](), (started, time.perf_counter())
+        try:
+            return stages[name](), (started, time.perf_counter())
+        finally:
+            memory.release()  # what the stage freed, before the next one runs on this thread
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage", initializer=initializer,
                             initargs=initargs) as pool:
