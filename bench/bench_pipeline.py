@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    # yibao before anything that loads Arrow: it sets the allocators (yibao.memory)
+    # yibao first: it caps glibc's arenas before any thread starts (yibao.memory)
     from yibao import money_path, pipeline, quality, synth
     from yibao.settings import Settings
     from yibao.sources import load_sources
