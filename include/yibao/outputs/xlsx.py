@@ -180,8 +180,9 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
         spaced = _edge_space(text)
         plain, kept = '" t="inlineStr"><is><t>', '" t="inlineStr"><is><t xml:space="preserve">'
         quote = f'" s="{STYLE_QUOTED}"'
-        head = (pc.if_else(quoted, _per_row(spaced, quote + kept[1:], quote + plain[1:]), _per_row(spaced, kept, plain))
-                if pc.any(quoted).as_py() else _per_row(spaced, kept, plain))
+        head = _per_row(spaced, kept, plain)
+        if pc.any(quoted).as_py():
+            head = pc.if_else(quoted, _per_row(spaced, quote + kept[1:], quote + plain[1:]), head)
         width = max(header_width, display_width(text) + 2, MIN_WIDTH)
         return _Column(head, _xml_text(text), "</t></is></c>", min(width, MAX_WIDTH)), base
     encoded = _text(values).dictionary_encode()
