@@ -104,6 +104,17 @@ def test_written_atomically_and_large_sheets_span_chunks(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.xlsx"]
 
 
+def test_members_are_deflated_and_inflate_with_zlib(tmp_path):
+    """The writer deflates with ISA-L; every reader inflates with zlib, so the raw stream and CRCs must agree."""
+    frame = pd.DataFrame({"s": [f"村{i % 7}" for i in range(20_000)], "n": np.arange(20_000)})
+    path = write_xlsx(tmp_path / "z.xlsx", [Sheet("s", frame)])
+    with zipfile.ZipFile(path) as zf:
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+        assert zf.testzip() is None
+        sheet = zf.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.compress_size < sheet.file_size / 5
+
+
 def test_a_failed_write_leaves_the_previous_file(tmp_path):
     path = write_xlsx(tmp_path / "keep.xlsx", [Sheet("s", pd.DataFrame({"a": ["old"]}))])
 
@@ -139,3 +150,17 @@ def test_group_workbooks_quote_risky_text_and_keep_edge_spaces(tmp_path, risky):
     assert [c.quotePrefix for c in cells] == [risky, False, False, False]
     with zipfile.ZipFile(tmp_path / "东村.xlsx") as zf:
         assert (b'xml:space="preserve">' + " 张三".encode() in zf.read("xl/worksheets/sheet1.xml")) == risky
+
+
+@pytest.mark.parametrize("villages", [["东村", "东村", "西村", "西村", "西村"], ["西村", "东村", "西村", "东村", "西村"]],
+                         ids=["grouped", "interleaved"])
+def test_group_workbooks_hold_each_groups_rows_in_order(tmp_path, villages):
+    frame = pd.DataFrame({"village": villages, "seq": range(1, 6)})
+    written = write_xlsx_groups(Sheet("公示", frame, {"seq": "序号"}), ["village"],
+                                lambda key: tmp_path / f"{key[0]}.xlsx", lambda key, rows: (f"{key[0]} {rows} 人",))
+    assert written == 2
+    for village in ("东村", "西村"):
+        ws = openpyxl.load_workbook(tmp_path / f"{village}.xlsx")["公示"]
+        mine = [n for v, n in zip(villages, range(1, 6), strict=True) if v == village]
+        assert ws["A1"].value == f"{village} {len(mine)} 人"
+        assert [c.value for c in ws["A"][2:]] == mine

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 
 ROWS_PER_CHUNK = 50_000  # sheet XML is built and compressed this many rows at a time (bounded memory)
 WRITERS = min(os.cpu_count() or 1, 4)  # threads compressing per-group workbooks
@@ -414,13 +415,27 @@ def _package(zf: zipfile.ZipFile, names: list[str], dims: list[tuple[int, int, i
     zf.writestr("xl/styles.xml", STYLES)
 
 
+class _IsalZip(zipfile.ZipFile):
+    """A zip whose members are deflated by ISA-L (``isal_zlib``, level 1) instead of zlib: the same format,
+    ~4× faster and a little smaller here, which is most of a 公示 list's cost. zipfile takes no compressor
+    argument, so each member opened for writing gets one in place of zlib's before anything is written."""
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        member = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode == "w":
+            if not hasattr(member, "_compressor"):  # a zipfile that no longer works this way: fail loudly
+                raise RuntimeError("zipfile 的写入接口已变化，请更新 yibao.outputs.xlsx._IsalZip")
+            member._compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
+        return member
+
+
 def _atomic(path: Path, fill: Callable[[zipfile.ZipFile], None]) -> Path:
     """Write a zip next to ``path`` with ``fill``, then rename it into place (never half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with _IsalZip(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             fill(zf)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -446,6 +461,11 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     return _atomic(path, fill)
 
 
+def _group_starts(keys: pd.DataFrame) -> np.ndarray:
+    """Where each run of equal keys begins."""
+    return np.flatnonzero((keys != keys.shift()).any(axis=1).to_numpy())
+
+
 def write_xlsx_groups(
     sheet: Sheet, by: Sequence[str], path_for: Callable[[tuple], Path], title_for: Callable[[tuple, int], tuple[str, ...]]
 ) -> int:
@@ -453,20 +473,22 @@ def write_xlsx_groups(
 
     The cells of the whole frame are encoded once and each workbook gets its slice of rows, so thousands
     of small files cost little more than one big one. ``by`` columns are not shown; ``title_for(key, rows)``
-    gives each workbook's title rows. Returns the number of workbooks written.
+    gives each workbook's title rows. Returns the number of workbooks written. A frame already grouped
+    (each group's rows together, as the lists build them) is used as it is, without a sorted copy.
     """
-    frame = sheet.frame.sort_values(list(by), kind="stable").reset_index(drop=True)
+    frame = sheet.frame.reset_index(drop=True)
+    starts = _group_starts(frame[list(by)])
+    if frame[list(by)].iloc[starts].duplicated().any():  # a group in several runs: gather it (rows keep their order)
+        frame = frame.sort_values(list(by), kind="stable").reset_index(drop=True)
+        starts = _group_starts(frame[list(by)])
     shown = Sheet(sheet.name, frame.drop(columns=list(by)), sheet.headers, (), sheet.money_fen, sheet.percent)
     prepared = [_prepare(shown, c, None, 0)[0] for c in shown.frame.columns]
     widths = [c.width for c in prepared]
     if frame.empty:
         return 0
-    keys = frame[list(by)]
-    changed = (keys != keys.shift()).any(axis=1).to_numpy()
-    starts = np.flatnonzero(changed)
     ends = np.r_[starts[1:], len(frame)]
     name = sheet_names([sheet.name])
-    group_keys = list(keys.iloc[starts].itertuples(index=False, name=None))
+    group_keys = list(frame[list(by)].iloc[starts].itertuples(index=False, name=None))
 
     def encode(batch: int) -> tuple[int, list]:
         """Rows of consecutive groups (about ROWS_PER_CHUNK) encoded at once; one write job per group."""
