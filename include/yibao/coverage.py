@@ -43,6 +43,8 @@ EXCLUDED = ("excluded_deceased", "excluded_moved_out", "excluded_employee", "exc
 STATUS_INPUTS = ["key", "birth_date", "town", "village", "household_id", "should_insure", "deceased", "moved_out",
                  "status_date", "employee_insured", "insured_elsewhere"]
 IDENTITY_COLUMNS = ["id_number", "name", "sex", "relation", "phone", "address"]
+# What statuses and reconciliation need from the tax payment feed (its other columns stay on disk).
+PAYMENT_INPUTS = ["key", "paid_year", "paid_date", "paid_fen"]
 
 
 def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from yibao import (
     adjustments,
+    coverage,
     db_pull,
     freshness,
     ids,
@@ -358,7 +359,7 @@ def make_bills(settings: Settings, *, run_id: str) -> dict:
 def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> dict:
     """Match tax payment records to the bills; every case becomes a work item (kind → count)."""
     policy = policy_mod.load(settings.county)
-    staged, _ = _published_feeds(settings, {"payments"})
+    staged, _ = _published_feeds(settings, {"payments"}, coverage.PAYMENT_INPUTS)
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     b, v = storage.bills, storage.bill_versions
     with storage.engine(settings.warehouse_url).begin() as conn:

@@ -212,16 +212,9 @@ def _keys(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.array([], dtype="int64")
 
 
-def _rows(table: pa.Table, values: np.ndarray | list, columns: list[str] | None = None, by: str = "key",
-          ) -> pd.DataFrame:
-    """Rows of a table whose ``by`` is among ``values``, in the table's order."""
-    picked = table.filter(pc.is_in(table[by], value_set=pa.array(values, type=table.schema.field(by).type)))
-    return (picked.select(columns) if columns else picked).to_pandas()
-
-
 def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
     """Rows of a published table for some persons only, in the file's order."""
-    return _rows(storage.read_staged_table(path, columns), keys)
+    return storage.take_rows(storage.read_staged_table(path, columns), keys)
 
 
 def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
@@ -272,7 +265,7 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
         return recompute_coverage(settings, persons, policy, done["keys"], done["decided"], as_of, run_id)
 
     def outputs() -> dict:  # only the towns where recomputed people live get new lists
-        towns = set(_rows(persons, done["keys"], ["town"])["town"].astype("str"))
+        towns = set(storage.take_rows(persons, done["keys"], ["town"])["town"].astype("str"))
         return write_outputs(settings, as_of=as_of, run_id=run_id, only_towns=towns)
 
     def tax_push() -> tuple[dict, dict]:
@@ -323,7 +316,7 @@ def _near_register(persons: pa.Table, rows: pd.DataFrame) -> pd.DataFrame:
 
     written = ids.check(rows["id_number"].astype("str"))["key"].to_numpy() if len(rows) else np.array([], "int64")
     _, near, _ = neighbours(written[written >= 0])
-    return _rows(persons, np.unique(np.concatenate([near, written[written >= 0]])),
+    return storage.take_rows(persons, np.unique(np.concatenate([near, written[written >= 0]])),
                  ["key", "id_number", "name", "town", "village", "in_register"])
 
 
@@ -336,7 +329,7 @@ def recompute_identities(settings: Settings, people: pa.Table, staged: dict[str,
     mine = {feed: frame[frame["key"].isin(touched)] for feed, frame in staged.items()}
     parts = {kind: [f for feed, f in mine.items() if kinds[feed] == kind and len(f)] for kind in PATCHABLE_KINDS}
     roster, changes = (pd.concat(p, ignore_index=True) if p else pd.DataFrame() for p in parts.values())
-    persons = _rows(people, touched, CROSSCHECK_INPUTS)
+    persons = storage.take_rows(people, touched, CROSSCHECK_INPUTS)
     memberships, rejected = cross_check(persons, apply_changes(roster, changes, as_of))
     memberships = _replace_keys(storage.read_staged(stage_path(settings, "memberships")), memberships, touched)
     storage.publish_frame(memberships, stage_path(settings, "memberships"))
@@ -361,7 +354,7 @@ def _with_households(people: pa.Table, policy: policy_mod.Policy, persons: pd.Da
     """When newborns inherit their family's statuses, a member's change reaches the whole household."""
     if not (policy.newborn and policy.newborn.inherit_statuses):
         return persons
-    family = _rows(people, persons["household_id"].dropna().unique().tolist(), list(persons.columns), "household_id")
+    family = storage.take_rows(people, persons["household_id"].dropna().unique().tolist(), list(persons.columns), "household_id")
     return pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True)
 
 
@@ -371,7 +364,7 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     published table; returns the counts, those people's new decisions and all their keys."""
     from yibao import pipeline
 
-    persons = _with_households(people, policy, _rows(people, changed, pipeline.DECISION_INPUTS))
+    persons = _with_households(people, policy, storage.take_rows(people, changed, pipeline.DECISION_INPUTS))
     keys = persons["key"].to_numpy()
     memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
@@ -404,10 +397,10 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
                        decided: pd.DataFrame, as_of: dt.date, run_id: str) -> dict:
     """Statuses of the recomputed people patched into the published ones; aggregates and today's warehouse
     rows from the patched statuses (households and refund candidates stay: see the module's note)."""
-    persons = _rows(people, keys, coverage.STATUS_INPUTS)
+    persons = storage.take_rows(people, keys, coverage.STATUS_INPUTS)
     memberships = _read_keys(stage_path(settings, "memberships"), keys, ["key", "status"])
     paying = [feed_path(settings, f) for f, source in load_sources().items() if source.kind == "payments"]
-    payments = [_read_keys(path, keys, ["key", "paid_year", "paid_date", "paid_fen"]) for path in paying if path.exists()]
+    payments = [_read_keys(path, keys, coverage.PAYMENT_INPUTS) for path in paying if path.exists()]
     payments = pd.concat(payments, ignore_index=True) if payments else pd.DataFrame()
     mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
                                     memberships, payments, rules, as_of)

@@ -72,13 +72,13 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     decisions = storage.read_staged(stage_path(settings, "decisions"),
                                     columns=["key", "category", "subsidy_fen", "personal_fen"])
     memberships = storage.read_staged(stage_path(settings, "memberships"), columns=["key", "status"])
-    staged, _ = published_feeds(settings, {"payments"}, ["key", "paid_year", "paid_date", "paid_fen"])
+    staged, _ = published_feeds(settings, {"payments"}, coverage.PAYMENT_INPUTS)
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
     households = coverage.partial_households(statuses)
     events = _refund_events(settings, persons)
-    who = storage.read_staged(stage_path(settings, "persons"), columns=["key", "name", "id_number"])
-    who = who[who["key"].isin(events["key"])].reset_index(drop=True)
+    who = storage.take_rows(storage.read_staged_table(stage_path(settings, "persons"), ["key", "name", "id_number"]),
+                            events["key"].unique())
     candidates = refunds.refund_candidates(statuses, who, events, rules)
     # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
     published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
