@@ -66,3 +66,27 @@ def test_history_still_retires_codes():
     # stdnum's own history is kept: 崇文区 (110103) retired in 2010.
     assert int(region_table().last_year[110103]) == 2010
     assert int(region_table().last_year[330113]) == IN_USE
+
+
+def test_region_table_is_cached_per_version_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    from yibao.ids import regions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = regions._build()
+
+    def fresh() -> regions.RegionTable:
+        regions.region_table.cache_clear()
+        return regions.region_table()
+
+    try:
+        first = fresh()
+        (path,) = (tmp_path / "yibao").glob("regions-*.npz")
+        again = fresh()  # read back from the file
+        path.write_bytes(b"not an npz")
+        repaired = fresh()
+        for table in (first, again, repaired):
+            assert (table.last_year == built.last_year).all() and table.names == built.names
+            assert not table.last_year.flags.writeable
+        assert path.read_bytes()[:2] == b"PK"  # rewritten
+    finally:
+        regions.region_table.cache_clear()
