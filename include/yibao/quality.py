@@ -52,7 +52,8 @@ def build_suite(kind: str):
 
 
 def gate(frame: pd.DataFrame, source: Source) -> None:
-    """Validate a feed's rows (as read) against its kind's suite; raise :class:`FeedError` on failure.
+    """Validate a feed's rows (as read; ragged rows, set aside by the reader, left out) against its kind's
+    suite; raise :class:`FeedError` on failure.
 
     Messages name the rule and the share of bad rows, never the values (they may be ID numbers).
     """
@@ -61,6 +62,8 @@ def gate(frame: pd.DataFrame, source: Source) -> None:
         used = sorted({e.column for e in suite.expectations if getattr(e, "column", None)})
         # GX hashes every cell it is given to name the batch: give it only the columns the suite reads.
         sample = frame[[c for c in used if c in frame]]
+        if "_ragged" in frame and (frame["_ragged"] != "").any():
+            sample = sample[frame["_ragged"] == ""]
         if len(sample) > GATE_SAMPLE_ROWS:
             picked = np.random.default_rng(0).choice(len(sample), GATE_SAMPLE_ROWS, replace=False)
             sample = sample.iloc[np.sort(picked)]

@@ -158,23 +158,26 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
         ragged.append((row.number, row.actual_columns, row.text))
         return "skip"
 
-    def read(threads: bool) -> pa.Table:
+    def read(data: bytes, threads: bool) -> pa.Table:
         ragged.clear()
         return pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads),
             parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+            # large_string: what pandas' text columns hold, so they are taken over without a copy
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
 
     try:
-        table = read(threads=True)
+        table = read(data, threads=True)
         if ragged:  # only a single-threaded read knows each bad row's number
-            table = read(threads=False)
+            table = read(data, threads=False)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise FeedError(f"文件 {name} 无法按 CSV 读取：{type(exc).__name__}") from None
+    del data  # the file's bytes, before its columns are copied
     raw = pd.DataFrame({i: col.to_pandas().astype("str") for i, col in enumerate(table.columns)})
+    del table
     raw.columns = header
     bad_rows = np.array([n - 1 for n, _, _ in ragged], dtype=np.int64)  # pyarrow counts the header as 1
     good = np.ones(len(raw) + len(ragged), dtype=bool)
@@ -202,6 +205,20 @@ def frame_columns(source: Source, header: list[str]) -> list[str]:
     return out
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """Cells without leading or trailing white space; the column itself (no copy kept) when no cell had any,
+    as in most columns of most files.
+
+    >>> _strip(pd.Series([" 张三", "李四"], dtype="str")).tolist()
+    ['张三', '李四']
+    >>> clean = pd.Series(["张三"], dtype="str")
+    >>> _strip(clean) is clean
+    True
+    """
+    stripped = values.str.strip()
+    return values if stripped.str.len().sum() == values.str.len().sum() else stripped
+
+
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
     """Read one drop into canonical columns plus ``_file`` (the department's file name) and ``_row``.
 
@@ -218,7 +235,7 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     columns: dict[str, pd.Series] = {}
     for position, column in enumerate(frame_columns(source, header)):
         values = raw.iloc[:, position].fillna("").astype("str")
-        columns[column] = values if column.startswith("_x:") else values.str.strip()
+        columns[column] = values if column.startswith("_x:") else _strip(values)
     for column in source.columns:
         columns.setdefault(column, pd.Series("", index=raw.index, dtype="str"))
     frame = pd.DataFrame(columns).reset_index(drop=True)
