@@ -70,6 +70,9 @@ STAGES_AFTER = {
     "feedback": ("identities",), "reconciliation": ("tax_push", "coverage"),
     "fund_totals": ("tax_push", "coverage"),
 }
+# A correction's stages are short: feedback beside its decisions would hold the second core when coverage
+# becomes ready, so there it comes after the money path and coverage like the other work nobody waits on.
+CORRECTION_AFTER = {**STAGES_AFTER, "feedback": ("tax_push", "coverage")}
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -163,7 +166,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
     try:
         frame = read_feed([(f.path, f.original) for f in landed], source)
         feedback.keep_received(settings, source, frame)
-        quality.gate(frame[frame["_ragged"] == ""], source)
+        quality.gate(frame, source)
         staged = stage(frame, source, as_of=as_of, home_region=policy.jurisdiction.region_code,
                        resolve_labels=partial(policy_mod.resolve_labels, policy),
                        label_attributes=partial(policy_mod.label_attributes, policy),
@@ -446,7 +449,8 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
         "fund_totals": partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id),
     }
     stages, stage_spans = stage_graph.run({name: patched.get(name, fn) for name, fn in full_stages.items()},
-                                          STAGES_AFTER, workers=STAGE_THREADS, initializer=run_lock.adopt,
+                                          CORRECTION_AFTER if patched else STAGES_AFTER, workers=STAGE_THREADS,
+                                          initializer=run_lock.adopt,
                                           initargs=(settings.county,))
     spans.update(stage_spans)
     correction.remember(settings, as_of, plan.drops)
