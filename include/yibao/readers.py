@@ -216,7 +216,18 @@ def _strip(values: pd.Series) -> pd.Series:
     True
     """
     stripped = values.str.strip()
-    return values if stripped.str.len().sum() == values.str.len().sum() else stripped
+    return values if _text_bytes(stripped) == _text_bytes(values) else stripped  # stripping only removes bytes
+
+
+def _text_bytes(values: pd.Series) -> int:
+    """Bytes of text in a column, read off its Arrow offsets (no pass over the cells)."""
+    column = pa.array(values)  # pandas' Arrow-backed text: the same buffers
+    total = 0
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        if len(chunk):
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+            total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+    return total
 
 
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
