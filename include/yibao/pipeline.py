@@ -70,9 +70,10 @@ STAGES_AFTER = {
     "feedback": ("identities",), "reconciliation": ("tax_push", "coverage"),
     "fund_totals": ("tax_push", "coverage"),
 }
-# A correction's stages are short: feedback beside its decisions would hold the second core when coverage
-# becomes ready, so there it comes after the money path and coverage like the other work nobody waits on.
-CORRECTION_AFTER = {**STAGES_AFTER, "feedback": ("tax_push", "coverage")}
+# A correction's stages are short: feedback beside its decisions would still hold the second core when
+# coverage becomes ready, so there it waits for the decisions and starts, after the money path's and
+# coverage's stages (the order of the stages below), on the first core they leave free.
+CORRECTION_AFTER = {**STAGES_AFTER, "feedback": ("decisions",)}
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -436,14 +437,14 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
     patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
     if plan.mode == "correction" and not patched:
         plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")
-    full_stages = {
+    full_stages = {  # when several are ready, a free core takes the first (see CORRECTION_AFTER)
         "identities": partial(resolve_identities, settings, as_of=as_of, run_id=run_id),
-        "feedback": partial(write_feedback, settings, as_of=as_of),
         "decisions": partial(decide_subsidies, settings, as_of=as_of, run_id=run_id),
         "bills": partial(make_bills, settings, run_id=run_id),
         "tax_push": partial(money_path.approve_and_push, settings, run_id=run_id),
         "tax_answers": partial(money_path.tax_answers_or_outage, settings, run_id=run_id),
         "coverage": partial(compute_coverage, settings, as_of=as_of, run_id=run_id),
+        "feedback": partial(write_feedback, settings, as_of=as_of),
         "reconciliation": partial(reconcile_payments, settings, as_of=as_of, run_id=run_id),
         "outputs": partial(write_outputs, settings, as_of=as_of, run_id=run_id),
         "fund_totals": partial(money_path.write_fund_totals, settings, as_of=as_of, run_id=run_id),

@@ -23,7 +23,8 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
     """Call every stage once its ``after`` stages have returned; results, and when each stage started and
     ended (``time.perf_counter()`` seconds), by stage name.
 
-    Ready stages start in the order of ``stages``. The first exception is raised when nothing is running.
+    Whenever a worker is free, the first ready stage in the order of ``stages`` starts on it. The first
+    exception is raised when nothing is running.
 
     >>> order = []
     >>> stages = {name: (lambda name=name: order.append(name) or name) for name in "abc"}
@@ -50,8 +51,9 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
                             initargs=initargs) as pool:
         while True:
             if failure is None:
-                for name in stages:
-                    if name not in results and name not in running.values() and all(d in results for d in after[name]):
+                for name in stages:  # no more than there are workers: a stage ready later may come first
+                    if (len(running) < workers and name not in results and name not in running.values()
+                            and all(d in results for d in after[name])):
                         running[pool.submit(timed, name)] = name
             if not running:
                 break

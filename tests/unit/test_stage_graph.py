@@ -51,3 +51,12 @@ def test_a_failure_lets_the_running_stage_finish_and_starts_nothing_after_it():
 def test_a_graph_with_a_cycle_or_unknown_stages_is_refused(after):
     with pytest.raises(ValueError):
         stage_graph.run({"a": lambda: 1, "b": lambda: 2}, after)
+
+
+def test_a_free_worker_takes_the_first_ready_stage_even_one_ready_later():
+    stages = {"first": lambda: time.sleep(0.3), "quick": lambda: time.sleep(0.05), "urgent": lambda: None,
+              "filler": lambda: time.sleep(0.05)}
+    after = {"first": (), "quick": (), "urgent": ("quick",), "filler": ()}
+    _, spans = stage_graph.run(stages, after, workers=2)
+    # filler was ready from the start, but the free worker went to urgent, listed before it
+    assert spans["urgent"][0] < spans["filler"][0] < spans["first"][1]
