@@ -317,7 +317,7 @@ def _near_register(persons: pa.Table, rows: pd.DataFrame) -> pd.DataFrame:
     written = ids.check(rows["id_number"].astype("str"))["key"].to_numpy() if len(rows) else np.array([], "int64")
     _, near, _ = neighbours(written[written >= 0])
     return storage.take_rows(persons, np.unique(np.concatenate([near, written[written >= 0]])),
-                 ["key", "id_number", "name", "town", "village", "in_register"])
+                             ["key", "id_number", "name", "town", "village", "in_register"])
 
 
 def recompute_identities(settings: Settings, people: pa.Table, staged: dict[str, pd.DataFrame],
@@ -354,7 +354,8 @@ def _with_households(people: pa.Table, policy: policy_mod.Policy, persons: pd.Da
     """When newborns inherit their family's statuses, a member's change reaches the whole household."""
     if not (policy.newborn and policy.newborn.inherit_statuses):
         return persons
-    family = storage.take_rows(people, persons["household_id"].dropna().unique().tolist(), list(persons.columns), "household_id")
+    family = storage.take_rows(people, persons["household_id"].dropna().unique().tolist(), list(persons.columns),
+                               "household_id")
     return pd.concat([persons, family[~family["key"].isin(persons["key"])]], ignore_index=True)
 
 
