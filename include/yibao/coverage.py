@@ -18,6 +18,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao import benefits
 from yibao.jurisdiction import Jurisdiction
@@ -47,36 +49,58 @@ IDENTITY_COLUMNS = ["id_number", "name", "sex", "relation", "phone", "address"]
 PAYMENT_INPUTS = ["key", "paid_year", "paid_date", "paid_fen"]
 
 
-def first_payments(payments: pd.DataFrame, year: int, as_of: dt.date) -> pd.DataFrame:
-    """Per person with a record for ``year`` dated on or before ``as_of``: first date, total paid, records.
+def first_payments(payments: pd.DataFrame, keys: np.ndarray, year: int, as_of: dt.date) -> pd.DataFrame:
+    """Per person of ``keys`` (in that order): first date, total paid and records of their payments for
+    ``year`` dated on or before ``as_of`` (NaT, NA and 0 for none). Payments are summed onto the persons'
+    positions, without sorting the payment records.
 
     >>> p = pd.DataFrame({"key": [1, 1, 2, 3], "paid_year": [2024, 2024, 2023, 2024],
     ...                   "paid_date": pd.to_datetime(["2023-11-02", "2023-10-01", "2023-10-01", "2024-03-01"]),
     ...                   "paid_fen": [38000, 38000, 38000, 0]})
-    >>> first_payments(p, 2024, dt.date(2023, 12, 31)).to_dict("records")
-    [{'key': 1, 'paid_date': Timestamp('2023-10-01 00:00:00'), 'paid_fen': 76000, 'records': 2}]
+    >>> first_payments(p, np.array([3, 1, 2]), 2024, dt.date(2023, 12, 31)).to_dict("list")
+    {'paid_date': [NaT, Timestamp('2023-10-01 00:00:00'), NaT], 'paid_fen': [None, 76000, None], 'records': [0, 2, 0]}
     """
-    if payments.empty:
-        return pd.DataFrame({"key": pd.Series(dtype="int64"), "paid_date": pd.Series(dtype="datetime64[us]"),
-                             "paid_fen": pd.Series(dtype="int64"), "records": pd.Series(dtype="int64")})
-    ok = ((payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))).fillna(False).to_numpy()
-    key = payments["key"].to_numpy()[ok]
-    date = payments["paid_date"].to_numpy()[ok]
-    fen = payments["paid_fen"].fillna(0).to_numpy(dtype="int64")[ok]
-    order = np.argsort(key, kind="stable")  # grouped by person
-    key, date, fen = key[order], date[order], fen[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], dtype="int64")
-    if not len(first):
-        return pd.DataFrame({"key": key, "paid_date": date, "paid_fen": fen, "records": fen})
-    earliest = np.minimum.reduceat(date.view("int64"), first).view(date.dtype)
-    return pd.DataFrame({"key": key[first], "paid_date": earliest, "paid_fen": np.add.reduceat(fen, first),
-                         "records": np.diff(np.r_[first, len(key)])})
+    at = date = fen = np.array([], dtype="int64")
+    dtype = np.dtype("datetime64[us]")
+    if not payments.empty:
+        ok = ((payments["paid_year"] == year) & (payments["paid_date"] <= pd.Timestamp(as_of))).fillna(False).to_numpy()
+        at = pd.Index(keys).get_indexer(payments["key"].to_numpy()[ok])
+        known = at >= 0
+        at, dtype = at[known], payments["paid_date"].dtype
+        date = payments["paid_date"].to_numpy()[ok][known].view("int64")
+        fen = payments["paid_fen"].fillna(0).to_numpy(dtype="int64")[ok][known]
+    n = len(keys)
+    records = np.bincount(at, minlength=n).astype("int64")
+    total = np.zeros(n, dtype="int64")
+    np.add.at(total, at, fen)  # integer fen: exact
+    earliest = np.full(n, np.iinfo("int64").max, dtype="int64")
+    np.minimum.at(earliest, at, date)
+    none = records == 0
+    earliest[none] = np.datetime64("NaT").view("int64")
+    return pd.DataFrame({"paid_date": earliest.view(dtype), "paid_fen": pd.arrays.IntegerArray(total, none),
+                         "records": records})
+
+
+def _positions(keys: np.ndarray, subset: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Where each of ``keys`` is in ``subset`` (-1: absent). When ``subset`` is the ``among`` rows of
+    ``keys`` in their order (as decisions are published), that is a running count and needs no hash table.
+
+    >>> keys, among = np.array([5, 7, 9]), np.array([True, False, True])
+    >>> _positions(keys, np.array([5, 9]), among).tolist(), _positions(keys, np.array([9, 5]), among).tolist()
+    ([0, -1, 1], [1, -1, 0])
+    """
+    if among.sum() == len(subset) and np.array_equal(keys[among], subset):
+        at = np.full(len(keys), -1, dtype="int64")
+        at[among] = np.arange(len(subset))
+        return at
+    return pd.Index(subset).get_indexer(keys)
 
 
 def _take(values: pd.Series, at: np.ndarray, missing: object) -> np.ndarray:
-    """``values`` at positions ``at`` (from ``get_indexer``), ``missing`` where the position is -1."""
-    found = values.reset_index(drop=True).reindex(at)
-    return found.where(at >= 0, missing).to_numpy()
+    """``values`` at positions ``at`` (from :func:`_positions`), ``missing`` where the position is -1."""
+    if not len(values):
+        return np.full(len(at), missing)
+    return np.where(at >= 0, values.to_numpy()[np.maximum(at, 0)], missing)
 
 
 def person_statuses(
@@ -101,14 +125,14 @@ def person_statuses(
             out[column] = out[column].astype("str").astype("category")
     for flag in ("should_insure", "deceased", "moved_out", "employee_insured", "insured_elsewhere"):
         out[flag] = out[flag].fillna(False).astype(bool)
-    paid = first_payments(payments, policy.year, as_of)
-    at = pd.Index(paid["key"]).get_indexer(out["key"])
-    out["paid_date"] = _take(paid["paid_date"], at, pd.NaT)
-    out["paid_fen"] = pd.array(_take(paid["paid_fen"].astype("float64"), at, np.nan), dtype="Int64")
-    out["paid_records"] = _take(paid["records"], at, 0).astype("int64")
-    at = pd.Index(decisions["key"]).get_indexer(out["key"])
+    paid = first_payments(payments, out["key"].to_numpy(), policy.year, as_of)
+    out["paid_date"] = paid["paid_date"].to_numpy()
+    out["paid_fen"] = paid["paid_fen"].array
+    out["paid_records"] = paid["records"].to_numpy()
+    at = _positions(out["key"].to_numpy(), decisions["key"].to_numpy(), out["should_insure"].to_numpy())
     subsidy = pd.Series(_take(decisions["subsidy_fen"], at, 0).astype("int64"), index=out.index)
-    labels = decisions["category"].astype("str").astype("category")
+    labels = decisions["category"].astype("category")  # published as a dictionary: no million strings here
+    labels = labels.cat.reorder_categories(sorted(labels.cat.categories))
     codes = np.where((at >= 0) & (subsidy.to_numpy() > 0), labels.cat.codes.to_numpy()[np.maximum(at, 0)], -1)
     out["category"] = pd.Categorical.from_codes(codes, categories=labels.cat.categories).add_categories(
         [""] if "" not in labels.cat.categories else []).fillna("")
@@ -151,17 +175,42 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def _counts(statuses: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    should = statuses["should_insure"]
-    frame = statuses[by].copy()
-    frame["should_insure"] = should
-    frame["paid"] = statuses["status"].isin(PAID)
-    frame["late"] = statuses["status"] == "paid_late"
-    frame["assisted_should"] = should & (statuses["subsidy_fen"] > 0)
-    frame["assisted_paid"] = frame["assisted_should"] & frame["paid"]
-    frame["excluded"] = ~should
-    counts = frame.groupby(by, sort=False, observed=True).sum().astype("int64")
-    names = counts.index.to_frame(index=False).astype("str")  # plain labels, whatever the key dtype
-    counts.index = pd.MultiIndex.from_frame(names) if len(by) > 1 else pd.Index(names[by[0]], name=by[0])
+    """Counts per group of ``by`` (groups without people left out): summed on the columns' codes with
+    ``bincount``, since towns and villages are few and a million-row group-by costs more than the sums."""
+    group = np.zeros(len(statuses), dtype="int64")
+    levels = []
+    for column in by:
+        codes, uniques = pd.factorize(statuses[column])
+        group = np.where(codes < 0, -1, group * len(uniques) + codes) if len(uniques) else codes.astype("int64")
+        levels.append(pd.Index(uniques).astype("str"))  # plain labels, whatever the key dtype
+    kept = group >= 0
+    size = int(np.prod([len(u) for u in levels]))
+    if size > len(group):  # many sparse combinations: number the ones present instead
+        group[kept], present = pd.factorize(group[kept])
+    else:
+        present = np.arange(size)
+    should = statuses["should_insure"].to_numpy(dtype=bool)
+    paid = statuses["status"].isin(PAID).to_numpy()
+    assisted = should & (statuses["subsidy_fen"].to_numpy() > 0)
+    flags = {"should_insure": should, "paid": paid, "late": (statuses["status"] == "paid_late").to_numpy(),
+             "assisted_should": assisted, "assisted_paid": assisted & paid}
+    # one count per group and combination of flags, then each flag's total over the combinations holding it
+    bits = np.zeros(len(group), dtype="uint8")
+    for bit, values in enumerate(flags.values()):
+        bits |= values.view("uint8") << bit
+    combined = group * 32 + bits
+    tally = np.bincount(combined if kept.all() else combined[kept], minlength=len(present) * 32).reshape(-1, 32)
+    holds = np.arange(32)
+    counts = pd.DataFrame({name: tally[:, (holds >> bit) & 1 == 1].sum(axis=1) for bit, name in enumerate(flags)})
+    people = tally.sum(axis=1)
+    counts["excluded"] = people - counts["should_insure"]
+    counts = counts[people > 0]
+    combination = present[people > 0]
+    parts = []
+    for labels in reversed(levels):
+        combination, code = np.divmod(combination, len(labels))
+        parts.append(labels[code])
+    counts.index = pd.MultiIndex.from_arrays(parts[::-1], names=by) if len(by) > 1 else pd.Index(parts[0], name=by[0])
     counts["gap"] = counts["should_insure"] - counts["paid"]
     counts["rate"] = _rate(counts["paid"], counts["should_insure"])
     counts["assisted_rate"] = _rate(counts["assisted_paid"], counts["assisted_should"])
@@ -200,15 +249,19 @@ def by_village(statuses: pd.DataFrame) -> pd.DataFrame:
 
 def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     """Households (户) where some members who should insure have paid and others have not (户不漏人)."""
+    paid = statuses["status"].isin(PAID).to_numpy()
     mask = (statuses["should_insure"] & (statuses["household_id"] != "")).to_numpy()
-    rows = statuses.loc[mask, ["town", "village", "household_id", "status"]]
+    # only households with a member who has not paid can be partial: their rows are the few grouped below
+    numbers = pa.array(statuses["household_id"])
+    mask = mask & pc.is_in(numbers, value_set=numbers.filter(mask & ~paid).unique()).to_numpy(zero_copy_only=False)
+    rows = statuses.loc[mask, ["town", "village", "household_id"]]
     household, _ = pd.factorize(rows["household_id"])
     village, villages = pd.factorize(rows["village"])
     town, towns = pd.factorize(rows["town"])
     # a household is its number within its village and town (户号 may repeat across 派出所)
     code, _ = pd.factorize((household.astype("int64") * len(villages) + village) * len(towns) + town)
     members = np.bincount(code)
-    paid = np.bincount(code, weights=rows["status"].isin(PAID).to_numpy()).astype("int64")
+    paid = np.bincount(code, weights=paid[mask]).astype("int64")
     partial = np.flatnonzero((paid > 0) & (paid < members))
     first = np.empty(len(members), dtype="int64")
     first[code[::-1]] = np.arange(len(code))[::-1]  # reversed, so each household's first row is written last
