@@ -10,6 +10,8 @@ through :mod:`yibao.redaction`, in DAG-parsing processes too.
 ('张*丰', '李*')
 >>> mask_id_series(pd.Series(["37172419800101123X", "123", None])).tolist()
 ['371724********123X', '***', nan]
+>>> mask_id_series(pd.Series(["37172419800101123X", None, "140823194001011239"])).tolist()
+['371724********123X', nan, '140823********1239']
 >>> mask_name_series(pd.Series(["张三丰", "李四", "欧阳娜娜", "王", None])).tolist()
 ['张*丰', '李*', '欧**娜', '王', '']
 """
@@ -48,6 +50,10 @@ def mask_id_series(values: pd.Series) -> pd.Series:
 
     text = pa.array(values.astype("str").where(values.notna(), None), from_pandas=True).cast(pa.string())
     length = pc.utf8_length(text)
+    shortest, longest = pc.min_max(length).values()
+    if shortest.is_valid and shortest.as_py() == longest.as_py() >= 10:  # all one length (18): one slice kernel
+        masked = pc.utf8_replace_slice(text, 6, -4, "*" * (longest.as_py() - 10))
+        return pd.Series(masked, index=values.index, dtype="str").where(values.notna(), None)
     long = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(text, 0, 6), pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, 10), 0)),
         pc.utf8_slice_codeunits(text, -4), "")
@@ -64,11 +70,11 @@ def mask_name_series(values: pd.Series) -> pd.Series:
 
     text = pa.array(values.astype("str").where(values.notna(), ""), from_pandas=True).cast(pa.string())
     length = pc.utf8_length(text)
-    first = pc.utf8_slice_codeunits(text, 0, 1)
-    three_up = pc.binary_join_element_wise(
-        first, pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, 2), 0)), pc.utf8_slice_codeunits(text, -1), "")
-    two = pc.binary_join_element_wise(first, "*", "")
-    masked = pc.if_else(pc.less_equal(length, 1), text, pc.if_else(pc.equal(length, 2), two, three_up))
+    # one join for every length (no per-row branch): the last character is taken from the third one on, and
+    # a two-character name gets one star
+    stars = pc.add(pc.max_element_wise(pc.subtract(length, 2), 0), pc.cast(pc.equal(length, 2), length.type))
+    last = pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(text, 2), -1)
+    masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 1), pc.binary_repeat("*", stars), last, "")
     return pd.Series(masked, index=values.index, dtype="str")
 
 

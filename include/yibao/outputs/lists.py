@@ -84,7 +84,7 @@ def reminder_lists(statuses: pd.DataFrame, households: pd.DataFrame, folder: Pat
     gap["id_masked"] = mask_id_series(gap["id_number"])
     households = households.assign(unpaid_names=_names_by_household(gap, households))
     columns = _optional(gap, list(REMINDER_HEADERS))
-    listed = sorted(t for t in {str(t) for t in gap["town"].unique()} | set(households["town"])
+    listed = sorted(t for t in {str(t) for frame in (gap, households) for t in frame["town"].unique()}
                     if towns is None or t in towns)
     by_town = {str(t): f for t, f in gap.groupby("town", sort=False, observed=True)}
     homes = {str(t): f for t, f in households.groupby("town", sort=False, observed=True)}

@@ -44,7 +44,8 @@ ROWS_PER_CHUNK = 50_000  # sheet XML is built and compressed this many rows at a
 WRITERS = min(os.cpu_count() or 1, 4)  # threads compressing per-group workbooks
 MAX_WIDTH, MIN_WIDTH = 60, 6
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
-NEEDS_WORK = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # one scan decides if escaping is needed
+# bytes that never need escaping (all but ``& < >`` and the control characters XML forbids)
+XML_PLAIN_BYTES = bytes(b for b in range(256) if not (b < 0x20 and b not in (0x09, 0x0A, 0x0D) or b in b"&<>"))
 FORMULA_CHARS = ["=", "+", "-", "@", "\t", "\r"]  # a cell starting with one could be read as a formula
 SPACE_CHARS = [" ", "\t", "\r", "\n", "\u3000"]
 # cellXfs indexes in STYLES
@@ -102,9 +103,49 @@ def _one_chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _value_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A string array's bytes, each value's start and end in them, and which values hold any byte (not
+    null, not empty): read off Arrow's buffers, so a check per value costs a numpy gather, not a kernel."""
+    _, offsets, data = text.buffers()
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=width)[text.offset : text.offset + len(text) + 1].astype(np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]] if data is not None and len(text) else (
+        np.zeros(0, np.uint8))
+    start, end = bounds[:-1] - bounds[0], bounds[1:] - bounds[0]
+    filled = end > start
+    if text.null_count:
+        filled &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    return raw, start, np.where(filled, end, start)
+
+
+def _byte_at(raw: np.ndarray, at: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``raw[at]`` where ``ok``, else 0."""
+    return np.where(ok, raw[np.where(ok, at, 0)], 0) if len(raw) else np.zeros(len(at), np.uint8)
+
+
+def _has_char(raw: np.ndarray, start: np.ndarray, end: np.ndarray, chars: list[str], *, last: bool = False,
+              ) -> np.ndarray:
+    """Whether each value's first (``last``: final) character is one of ``chars``: a table lookup of one
+    byte per value, and the further bytes of a multi-byte character only where its first byte is found."""
+    hit = np.zeros(len(start), dtype=bool)
+    for size in sorted({len(c.encode()) for c in chars}):
+        codes = [c.encode() for c in chars if len(c.encode()) == size]
+        at = end - size if last else start
+        table = np.zeros(256, dtype=bool)
+        table[[code[0] for code in codes]] = True
+        rows = np.flatnonzero(table[_byte_at(raw, at, end - start >= size)])
+        for code in codes:
+            found = rows[raw[at[rows]] == code[0]]
+            for i, byte in enumerate(code[1:], 1):
+                found = found[raw[at[found] + i] == byte]
+            hit[found] = True
+    return hit
+
+
 def _xml_text(text: pa.Array) -> pa.Array:
     """Text safe inside an XML element: characters XML forbids removed, ``& < >`` escaped."""
-    if not pc.any(pc.match_substring_regex(text, NEEDS_WORK)).as_py():
+    blob = _value_bytes(text)[0].tobytes()  # one pass over the bytes decides if any value needs work
+    if not blob.translate(None, XML_PLAIN_BYTES) and b"\xef\xbf\xbe" not in blob and b"\xef\xbf\xbf" not in blob:
         return text
     text = pc.replace_substring_regex(text, ILLEGAL_XML, "")
     for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
@@ -113,15 +154,14 @@ def _xml_text(text: pa.Array) -> pa.Array:
 
 
 def _starts_with_formula(text: pa.Array) -> pa.Array:
-    return pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(FORMULA_CHARS)), False)
+    raw, start, end = _value_bytes(text)
+    return pa.array(_has_char(raw, start, end, FORMULA_CHARS))
 
 
 def _edge_space(text: pa.Array) -> pa.Array:
     """Leading or trailing white space, which only ``xml:space="preserve"`` keeps."""
-    spaces = pa.array(SPACE_CHARS)
-    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces)
-    last = pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=spaces)
-    return pc.fill_null(pc.or_(first, last), False)
+    raw, start, end = _value_bytes(text)
+    return pa.array(_has_char(raw, start, end, SPACE_CHARS) | _has_char(raw, start, end, SPACE_CHARS, last=True))
 
 
 def _yuan_text(fen: pd.Series) -> pa.Array:
@@ -220,7 +260,13 @@ def _rows(columns: list[_Column], numbers: pa.Array, start: int) -> pa.Array:
         else:
             head = col.head if isinstance(col.head, str) else col.head.slice(start, len(numbers))
             pieces.extend([f'<c r="{letter}', numbers, head, col.values.slice(start, len(numbers)), col.tail])
-    return pc.binary_join_element_wise(*pieces, "</row>", "")
+    joined: list = []  # adjacent constant pieces as one: the join's cost grows with its arguments
+    for piece in [*pieces, "</row>"]:
+        if isinstance(piece, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return pc.binary_join_element_wise(*joined, "")
 
 
 def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
