@@ -367,19 +367,25 @@ def reconcile_payments(settings: Settings, *, as_of: dt.date, run_id: str) -> di
     payments = pd.concat(staged.values(), ignore_index=True) if staged else pd.DataFrame()
     b, v = storage.bills, storage.bill_versions
     with storage.engine(settings.warehouse_url).begin() as conn:
-        held = storage.read_frame(conn, sa.select(
-            b.c.bill_no, b.c.person_key, b.c.id_number, b.c.name, b.c.town, b.c.status, b.c.subsidy_fen,
-            b.c.personal_fen).where(b.c.county == settings.county, b.c.year == policy.year),
-            ints=("person_key", "subsidy_fen", "personal_fen"))
+        held = storage.read_frame(conn, sa.select(b.c.bill_no, b.c.person_key, b.c.status, b.c.subsidy_fen,
+                                                  b.c.personal_fen).where(b.c.county == settings.county,
+                                                                          b.c.year == policy.year),
+                                  ints=("person_key", "subsidy_fen", "personal_fen"))
+
+        def bill_rows(query: sa.Select, key: sa.Column, bill_nos: pd.Series) -> pd.DataFrame:
+            """``query``'s rows for these bills only (the county's, by their numbers): a few thousand of them."""
+            parts = [storage.read_frame(conn, query.where(key.in_(part)))
+                     for part in storage.chunks(bill_nos.drop_duplicates().tolist())]
+            return pd.concat(parts, ignore_index=True) if parts else storage.read_frame(conn, query.where(sa.false()))
+
         # as the stored text (parsed once in reconcile), not a datetime object per bill
-        first = storage.read_frame(conn, sa.select(
-            v.c.bill_no, sa.type_coerce(sa.func.min(v.c.pushed_at), sa.Text).label("first_pushed"))
-                                   .join(b, b.c.bill_no == v.c.bill_no)
-                                   .where(b.c.county == settings.county, v.c.pushed_at.is_not(None))
-                                   .group_by(v.c.bill_no))
+        first = sa.select(v.c.bill_no, sa.type_coerce(sa.func.min(v.c.pushed_at), sa.Text).label("first_pushed")).where(
+            v.c.pushed_at.is_not(None)).group_by(v.c.bill_no)
         cases = reconcile_mod.reconcile(
-            held, payments, first.set_index("bill_no")["first_pushed"], year=policy.year, as_of=as_of,
-            full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
+            held, payments, lambda nos: bill_rows(first, v.c.bill_no, nos).set_index("bill_no")["first_pushed"],
+            year=policy.year, as_of=as_of, full_fen=policy.personal_fen, overdue_days=settings.overdue_days)
+        who = bill_rows(sa.select(b.c.bill_no, b.c.id_number, b.c.name, b.c.town), b.c.bill_no, cases["bill_no"])
+        cases = cases.merge(who, on="bill_no", how="left")
         conn.execute(sa.delete(storage.work_items).where(storage.work_items.c.county == settings.county,
                                                          storage.work_items.c.kind.in_(reconcile_mod.KINDS)))
         storage.insert_frame(conn, storage.work_items, pd.DataFrame({

@@ -15,6 +15,7 @@ Per campaign year, with payments dated on or before ``as_of``; each active bill 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -22,15 +23,17 @@ from yibao.money import yuan, yuan_series
 
 KINDS = ("personal_unpaid", "no_payment_after_days", "duplicate_payment", "paid_full_despite_subsidy",
          "amount_differs")
-CASE_COLUMNS = ["kind", "bill_no", "person_key", "id_number", "name", "town", "amount_fen", "reason_text"]
+CASE_COLUMNS = ["kind", "bill_no", "person_key", "amount_fen", "reason_text"]  # who: looked up for the cases only
 
 
-def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: pd.Series, *, year: int, as_of: dt.date,
+def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: Callable[[pd.Series], pd.Series], *,
+              year: int, as_of: dt.date,
               full_fen: int, overdue_days: int) -> pd.DataFrame:
     """Cases (``CASE_COLUMNS``); ``amount_fen`` is the money in question (to collect, refund or check).
 
     ``bills`` are the warehouse's bills; ``payments`` the staged tax payment feed (key, paid_year, paid_fen,
-    paid_date); ``first_pushed`` maps bill_no to when tax first received the bill.
+    paid_date); ``first_pushed(bill_nos)`` maps those bills to when tax first received them (asked only for the
+    bills without a payment, the only ones whose age matters).
     """
     active = bills[bills["status"] == "active"]
     if len(payments):
@@ -43,7 +46,8 @@ def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: pd.Seri
     n = m["n"].fillna(0).astype("int64")
     paid = m["paid_fen"].fillna(0).astype("int64")
     personal, subsidy = m["personal_fen"].astype("int64"), m["subsidy_fen"].astype("int64")
-    pushed = pd.to_datetime(m["bill_no"].map(first_pushed), utc=True, format="ISO8601")
+    unpaid = m.loc[n == 0, "bill_no"]
+    pushed = pd.to_datetime(unpaid.map(first_pushed(unpaid)), utc=True, format="ISO8601").reindex(m.index)
     age = (pd.Timestamp(as_of, tz="UTC") - pushed.dt.floor("D")).dt.days
     overdue = (n == 0) & age.gt(overdue_days).fillna(False)
     paid_full = (n == 1) & (paid == full_fen) & (subsidy > 0)
@@ -64,8 +68,7 @@ def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: pd.Seri
     }
     frames = [
         pd.DataFrame({"kind": kind, "bill_no": m.loc[mask, "bill_no"], "person_key": m.loc[mask, "person_key"],
-                      "id_number": m.loc[mask, "id_number"], "name": m.loc[mask, "name"],
-                      "town": m.loc[mask, "town"], "amount_fen": amount[mask], "reason_text": text(mask)})
+                      "amount_fen": amount[mask], "reason_text": text(mask)})
         for kind, (mask, amount, text) in cases.items()
     ]
     return pd.concat(frames, ignore_index=True)[CASE_COLUMNS]

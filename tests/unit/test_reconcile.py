@@ -42,7 +42,8 @@ def test_each_case_is_found_once_with_its_amount_and_chinese_reason():
         "key": [p[0] for p in PAYMENTS], "paid_year": [p[1] for p in PAYMENTS], "paid_fen": [p[2] for p in PAYMENTS],
         "paid_date": pd.to_datetime([p[3] for p in PAYMENTS]),
     })
-    cases = reconcile(bills, payments, first_pushed, year=2024, as_of=AS_OF, full_fen=38000, overdue_days=30)
+    asked = []
+    cases = reconcile(bills, payments, lambda nos: asked.append(set(nos)) or first_pushed, year=2024, as_of=AS_OF, full_fen=38000, overdue_days=30)
     got = {(row.kind, row.person_key, row.amount_fen) for row in cases.itertuples()}
     assert got == {
         ("personal_unpaid", 1, 7600),
@@ -52,6 +53,7 @@ def test_each_case_is_found_once_with_its_amount_and_chinese_reason():
         ("paid_full_despite_subsidy", 4, 19000),
         ("amount_differs", 5, 2400),
     }
+    assert asked == [{"TS1", "TS2", "TS8", "TS9"}]  # only bills without a payment: their age is what matters
     text = dict(zip(cases["person_key"], cases["reason_text"], strict=True))
     assert text[1] == "资助对象个人缴费部分未缴：应缴 76.00 元"
     assert text[3] == "重复缴费：本年度缴费 2 笔，合计 200.00 元，单据个人应缴 100.00 元"
