@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from yibao import policy
 from yibao.stages import correction
@@ -38,3 +40,26 @@ def test_a_change_reaches_the_household_when_newborns_inherit():
     wenxi = policy.load("wenxi-2024")
     assert not (wenxi.newborn and wenxi.newborn.inherit_statuses)
     assert sorted(correction._with_households(people, wenxi, changed)["key"]) == [1, 4]
+
+
+@pytest.mark.parametrize("runs_limit", [1_000, 0], ids=["cut around the runs", "one gather"])
+def test_patch_replaces_rows_in_place_whatever_the_way(monkeypatch, runs_limit):
+    monkeypatch.setattr(correction, "PATCH_RUNS", runs_limit)
+    old = pa.Table.from_pandas(pd.DataFrame({
+        "key": np.arange(10, 20), "name": [f"人{i}" for i in range(10)],
+        "category": pd.Categorical(["低保", "特困", ""] * 3 + ["低保"]), "fen": np.arange(10) * 100,
+    }), preserve_index=False)
+    # rows 0, 1 and 2 adjacent (one run), 5 and 9 (the last row) alone; given out of order; a new category
+    new = pd.DataFrame({"key": [15, 10, 19, 11, 12], "name": ["新5", "新0", "新9", "新1", "新2"],
+                        "category": ["孤儿", "低保", "特困", "", "孤儿"], "fen": [5, 0, 9, 1, 2]})
+    patched = correction._patch(old, new)
+    expected = old.to_pandas().astype({"category": "str"}).set_index("key")
+    expected.update(new.set_index("key"))
+    got = patched.to_pandas()
+    assert patched.schema.metadata == old.schema.metadata and patched.num_rows == old.num_rows
+    assert got["key"].tolist() == list(range(10, 20))
+    assert got[["name", "category", "fen"]].astype({"category": "str", "fen": "int64"}).values.tolist() == (
+        expected[["name", "category", "fen"]].astype({"fen": "int64"}).values.tolist())
+    assert correction._patch(old, new.iloc[0:0]) is old
+    with pytest.raises(RuntimeError, match="不一致"):
+        correction._patch(old, pd.DataFrame({"key": [99], "name": ["x"], "category": ["低保"], "fen": [1]}))

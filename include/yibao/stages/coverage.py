@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from yibao import coverage, policy, refunds, storage
@@ -85,19 +87,20 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
 
 
 def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame, households: pd.DataFrame,
-                     candidates: pd.DataFrame, *, as_of: dt.date, run_id: str) -> dict:
+                     candidates: pd.DataFrame, *, as_of: dt.date, run_id: str, table: pa.Table | None = None) -> dict:
     """Aggregate published statuses (persons' order) by town, village and assisted group, publish them all
-    and replace today's warehouse rows; a correction run patches ``statuses`` and comes here too."""
+    and replace today's warehouse rows; a correction run patches ``statuses`` and comes here too, with
+    them as Arrow (``table``), which is written as it is."""
     towns = coverage.by_town(statuses, rules.jurisdiction, households)
     villages = coverage.by_village(statuses)
     assisted = coverage.assisted_by_category(statuses, rules)
     by_status = coverage.status_counts(statuses)
 
-    def audit(frame: pd.DataFrame) -> None:
-        if sum(by_status.values()) != len(frame) or frame["key"].duplicated().any():
+    def audit(frame: pd.DataFrame | pa.Table) -> None:
+        if sum(by_status.values()) != len(frame) or not pd.Index(np.asarray(frame["key"])).is_unique:
             raise RuntimeError("人员状态合计与人员总数不一致")
 
-    storage.publish_frame(statuses, stage_path(settings, "person_status"), audit=audit)
+    storage.publish_frame(statuses if table is None else table, stage_path(settings, "person_status"), audit=audit)
     storage.publish_frame(towns, stage_path(settings, "coverage"))
     storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
     storage.publish_frame(households, stage_path(settings, "partial_households"))
@@ -109,8 +112,8 @@ def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.Data
         conn.execute(sa.delete(current).where(current.c.county == settings.county))
         storage.insert_frame(conn, current, towns[["town", "task_population", "should_insure", "paid", "gap"]].assign(
             county=settings.county, as_of=as_of, run_id=run_id))
-        for table in (storage.coverage_daily, storage.status_daily):
-            conn.execute(sa.delete(table).where(table.c.county == settings.county, table.c.as_of == as_of))
+        for daily in (storage.coverage_daily, storage.status_daily):
+            conn.execute(sa.delete(daily).where(daily.c.county == settings.county, daily.c.as_of == as_of))
         snapshot = towns[[c.name for c in storage.coverage_daily.columns if c.name in towns.columns]]
         storage.insert_frame(conn, storage.coverage_daily, snapshot.assign(county=settings.county, as_of=as_of,
                                                                            run_id=run_id))
