@@ -40,7 +40,9 @@ class Attribute:
         """(values, unrecognised mask) of raw cells; blank cells are <NA> and not errors."""
         from yibao.sources import fold
 
-        folded = text.astype("string").map(fold, na_action="ignore").astype("string")
+        codes, distinct = pd.factorize(text.astype("string"))  # few distinct cells: fold each once
+        folded = pd.Series(pd.array([fold(v) for v in distinct], dtype="string").take(codes, allow_fill=True),
+                           index=text.index)
         blank = folded.isna() | (folded == "")
         if not self.values:
             return folded.where(~blank, pd.NA), pd.Series(False, index=text.index)
