@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from yibao import benefits
 from yibao.coverage import GAP, PAID
 from yibao.masking import mask_id_series, mask_name_series
-from yibao.outputs.xlsx import WRITERS, Sheet, write_xlsx, write_xlsx_groups
+from yibao.outputs.xlsx import WRITERS, Sheet, display_text, write_xlsx, write_xlsx_groups
 
 REMINDER_HEADERS = {
     "village": "村（社区）", "household_id": "户号", "relation": "与户主关系", "name": "姓名", "id_masked": "身份证号码",
@@ -66,7 +66,7 @@ def _names_by_household(people: pd.DataFrame, households: pd.DataFrame) -> pd.Se
     keys = ["town", "village", "household_id"]
 
     def text(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
-        return pa.table({k: pa.array(frame[k].astype("str")).cast(pa.string()) for k in columns})
+        return pa.table({k: display_text(frame[k]) for k in columns})
 
     grouped = text(people, [*keys, "name"]).group_by(keys, use_threads=False).aggregate([("name", "list")])
     names = grouped.select(keys).append_column("names", pc.binary_join(grouped["name_list"], "、"))

@@ -87,7 +87,7 @@ def display_width(text: pa.Array) -> int:
     return int(pc.max(width).as_py() or 0)
 
 
-def _text(values: pd.Series) -> pa.Array:
+def display_text(values: pd.Series) -> pa.Array:
     """Any column as display text: booleans as 是/否, nulls stay null."""
     if pd.api.types.is_bool_dtype(values):
         values = values.map({True: "是", False: "否"})
@@ -216,7 +216,7 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
         width = max(header_width, display_width(number) + 2, MIN_WIDTH)
         return _Column(f'"{style}><v>', number, "</v></c>", min(width, MAX_WIDTH)), base
     if strings is None:
-        text = _text(values)
+        text = display_text(values)
         quoted = _starts_with_formula(text)
         spaced = _edge_space(text)
         plain, kept = '" t="inlineStr"><is><t>', '" t="inlineStr"><is><t xml:space="preserve">'
@@ -226,7 +226,7 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
             head = pc.if_else(quoted, _per_row(spaced, quote + kept[1:], quote + plain[1:]), head)
         width = max(header_width, display_width(text) + 2, MIN_WIDTH)
         return _Column(head, _xml_text(text), "</t></is></c>", min(width, MAX_WIDTH)), base
-    encoded = _text(values).dictionary_encode()
+    encoded = display_text(values).dictionary_encode()
     words = encoded.dictionary
     quoted = _starts_with_formula(words)
     head = _per_row(pc.take(quoted, encoded.indices), f'" s="{STYLE_QUOTED}" t="s"><v>', '" t="s"><v>')
