@@ -305,7 +305,7 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> i
                 items = column.to_pylist()
                 values.append([None if v is None else process(v) for v in items] if process else items)
             marks = ", ".join("?" * len(values))
-            cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', list(zip(*values, strict=True)))
+            cursor.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', zip(*values, strict=True))
     finally:
         cursor.close()
     return len(frame)
