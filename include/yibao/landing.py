@@ -105,6 +105,13 @@ def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
     return found, refused
 
 
+def drop_bytes(inbox: Path, source: Source) -> int:
+    """How large a feed's drops in the inbox are (0 for a feed read from a database): what its ingest will
+    hold in memory grows with it."""
+    found, _ = find_drops(inbox, source) if source.files and inbox.is_dir() else ([], [])
+    return sum(path.stat(follow_symlinks=False).st_size for path in found)
+
+
 def _land_one(inbox: Path, drop: Path, source: Source, landing_dir: Path) -> LandedFile:
     digest = sha256_of(drop)
     target = landing_dir / source.id / f"{digest}{drop.suffix.lower()}"

@@ -11,7 +11,6 @@ import logging
 import time
 import traceback
 import zoneinfo
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from yibao import (
     db_pull,
     freshness,
     ids,
-    memory,
     money_path,
     quality,
     run_date,
@@ -38,7 +36,7 @@ from yibao import reconcile as reconcile_mod
 from yibao.attributes import per_person
 from yibao.errors import UserError
 from yibao.identities import build_identities
-from yibao.landing import Landing, land
+from yibao.landing import Landing, drop_bytes, land
 from yibao.masking import mask_id_series, mask_name
 from yibao.outputs import feedback
 from yibao.readers import FeedError, read_feed
@@ -56,6 +54,7 @@ from yibao.staging import stage
 log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 INGEST_THREADS = 2
+LARGE_DROP = 16 * 2**20  # bytes: a drop this large is read while no other large one is (the day's peak memory)
 DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
                    "residence_permit"]
 STAGE_THREADS = 2
@@ -421,8 +420,7 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
     correction.forget(settings)
     before = correction.published_rows(settings, plan.changed) if plan.mode == "correction" else {}
 
-    def one_feed(feed: str) -> tuple[dict, tuple[float, float]]:
-        t0 = time.perf_counter()
+    def one_feed(feed: str) -> dict:
         if plan.mode == "correction" and feed not in plan.changed:
             result = {"feed": feed, "status": "unchanged"}
         else:
@@ -431,15 +429,16 @@ def _run_locked(settings: Settings, as_of: dt.date, run_id: str, full: bool, onl
             except FeedError as exc:
                 result = {"feed": feed, "status": "failed", "error": str(exc)}
         result["freshness"] = feed_freshness(settings, feed)
-        memory.release()  # what the feed freed, before the next one runs on this thread
-        return result, (t0, time.perf_counter())
+        return result
 
-    # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL).
-    with ThreadPoolExecutor(max_workers=INGEST_THREADS, thread_name_prefix="ingest",
-                            initializer=run_lock.adopt, initargs=(settings.county,)) as pool:
-        done = dict(zip(load_sources(), pool.map(one_feed, load_sources()), strict=True))
-    feeds = {feed: result for feed, (result, _) in done.items()}
-    spans = {f"ingest:{feed}": span for feed, (_, span) in done.items()}
+    # Feeds are independent: two at a time keep both cores busy (Arrow and NumPy release the GIL), but two
+    # large drops never at once: each holds about six times its size while it is read.
+    sources = load_sources()
+    large = {feed for feed, source in sources.items() if drop_bytes(settings.inbox, source) > LARGE_DROP}
+    feeds, ingest_spans = stage_graph.run({feed: partial(one_feed, feed) for feed in sources}, dict.fromkeys(sources, ()),
+                                          workers=INGEST_THREADS, initializer=run_lock.adopt,
+                                          initargs=(settings.county,), apart=large)
+    spans = {f"ingest:{feed}": ingest_spans[feed] for feed in sources}
     patched = correction.recompute(settings, before, as_of, run_id) if plan.mode == "correction" else {}
     if plan.mode == "correction" and not patched:
         plan = correction.Plan("full", f"更正涉及超过 {correction.MAX_PEOPLE} 人，改为完整重算")

@@ -10,7 +10,7 @@ after it starts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -18,13 +18,14 @@ from yibao import memory
 
 
 def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, ...]], *, workers: int = 2,
-        initializer: Callable[..., None] | None = None, initargs: tuple = (),
+        initializer: Callable[..., None] | None = None, initargs: tuple = (), apart: Collection[str] = (),
         ) -> tuple[dict[str, Any], dict[str, tuple[float, float]]]:
     """Call every stage once its ``after`` stages have returned; results, and when each stage started and
     ended (``time.perf_counter()`` seconds), by stage name.
 
-    Whenever a worker is free, the first ready stage in the order of ``stages`` starts on it. The first
-    exception is raised when nothing is running.
+    Whenever a worker is free, the first ready stage in the order of ``stages`` starts on it; of the
+    stages ``apart`` (the largest feeds: each holds hundreds of MB while it runs) no two run at once. The
+    first exception is raised when nothing is running.
 
     >>> order = []
     >>> stages = {name: (lambda name=name: order.append(name) or name) for name in "abc"}
@@ -53,7 +54,8 @@ def run(stages: Mapping[str, Callable[[], Any]], after: Mapping[str, tuple[str, 
             if failure is None:
                 for name in stages:  # no more than there are workers: a stage ready later may come first
                     if (len(running) < workers and name not in results and name not in running.values()
-                            and all(d in results for d in after[name])):
+                            and all(d in results for d in after[name])
+                            and not (name in apart and any(r in apart for r in running.values()))):
                         running[pool.submit(timed, name)] = name
             if not running:
                 break

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from yibao.landing import land, name_date
+from yibao.landing import drop_bytes, land, name_date
 from yibao.readers import FeedError
 from yibao.sources import load_sources
 
@@ -31,6 +31,15 @@ def test_a_symlinked_file_is_refused_and_never_copied(inbox, tmp_path):
     assert [r.original for r in landing.refused] == ["退役军人/优抚对象名单_20231121.csv"]
     assert landing.refused[0].fatal and "是符号链接" in landing.refused[0].reason
     assert len(list((tmp_path / "landing").rglob("*.csv"))) == 1  # only the real drop
+
+
+def test_drop_bytes_counts_only_the_plain_files_it_would_land(inbox, tmp_path):
+    outside = tmp_path / "big.csv"
+    outside.write_bytes(b"x" * 10_000)
+    (inbox / "退役军人" / "优抚对象名单_20231121.csv").symlink_to(outside)
+    (inbox / "退役军人" / ".~优抚对象名单_20231122.csv").write_bytes(b"x" * 5_000)
+    assert drop_bytes(inbox, load_sources()["tuiyi"]) == len(ROW.encode())
+    assert drop_bytes(tmp_path / "no-inbox", load_sources()["tuiyi"]) == 0
 
 
 def test_a_symlinked_department_folder_is_refused(tmp_path):

@@ -60,3 +60,11 @@ def test_a_free_worker_takes_the_first_ready_stage_even_one_ready_later():
     _, spans = stage_graph.run(stages, after, workers=2)
     # filler was ready from the start, but the free worker went to urgent, listed before it
     assert spans["urgent"][0] < spans["filler"][0] < spans["first"][1]
+
+
+def test_stages_kept_apart_never_overlap_and_the_other_worker_goes_on():
+    stages = {"huge": lambda: time.sleep(0.3), "large": lambda: time.sleep(0.1), "small": lambda: time.sleep(0.05),
+              "tiny": lambda: None}
+    _, spans = stage_graph.run(stages, dict.fromkeys(stages, ()), workers=2, apart={"huge", "large"})
+    assert spans["large"][0] >= spans["huge"][1]  # waited for the other large one, though a worker was free
+    assert spans["small"][0] < spans["huge"][1] and spans["tiny"][0] < spans["huge"][1]  # the free one went on
