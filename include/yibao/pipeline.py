@@ -14,6 +14,7 @@ import zoneinfo
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -229,8 +230,9 @@ def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: 
     if rows.empty:
         return pd.DataFrame(columns=["feed", "file", "row_no", "suggested_id"])
     written = rows[["id_number", "name", "town", "village"]].astype("str").replace({"": pd.NA, "nan": pd.NA})
-    register = persons.loc[persons["in_register"], ["id_number", "name", "town", "village"]]
-    found = ids.suggest_corrections(written, register)
+    # every person, with a key only for those in the register: no filtered copy of a million rows
+    keys = np.where(persons["in_register"].to_numpy(dtype=bool), persons["key"].to_numpy(), -1)
+    found = ids.suggest_corrections(written, persons[["id_number", "name", "town", "village"]], keys)
     hit = found["suggested_id"].notna().to_numpy()
     return pd.DataFrame({"feed": rows.loc[hit, "feed"], "file": rows.loc[hit, "_file"],
                          "row_no": rows.loc[hit, "_row"].astype("int64"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from stdnum.cn.ric import calc_check_digit
 
-from yibao.ids import suggest_corrections
+from yibao.ids import suggest_corrections, to_key
 
 
 def make(body: str) -> str:
@@ -113,3 +114,11 @@ def test_index_is_kept():
     result = suggest_corrections(bad, REGISTER)
     assert result.index.tolist() == ["r7"]
     assert result.columns.tolist() == ["suggested_id", "candidates", "suggestion_rule"]
+
+
+def test_keys_given_by_the_caller_match_as_the_ids_do_and_minus_one_is_never_suggested():
+    bad = pd.DataFrame({"id_number": [substitute(ZHANG, 16), substitute(LI, 3)], "name": ["张三", "李四"]})
+    keys = to_key(REGISTER["id_number"])
+    assert suggest_corrections(bad, REGISTER, keys).equals(suggest_corrections(bad, REGISTER))
+    only_li = suggest_corrections(bad, REGISTER, np.where(REGISTER["name"] == "李四", keys, -1))
+    assert only_li["suggested_id"].tolist() == [pd.NA, LI]

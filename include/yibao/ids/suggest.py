@@ -98,12 +98,18 @@ def _register_matches(cand_keys: np.ndarray, reg_keys: np.ndarray) -> tuple[np.n
     return cand, order[first + within]
 
 
-def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    """``suggested_id`` (<NA> unless exactly one fit), ``candidates`` count and ``suggestion_rule``."""
+def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame, register_keys: np.ndarray | None = None,
+                        ) -> pd.DataFrame:
+    """``suggested_id`` (<NA> unless exactly one fit), ``candidates`` count and ``suggestion_rule``.
+
+    ``register_keys`` are the register's ID keys when the caller holds them already (persons carry them; -1
+    for a row that is not to be suggested), so a million IDs are not keyed again.
+    """
     written = check(bad["id_number"])["key"].to_numpy()
     rows = np.flatnonzero(written >= 0)
     which, cand_keys, rules = neighbours(written[rows])
-    matched, reg_rows = _register_matches(cand_keys, to_key(register["id_number"]))
+    keys = to_key(register["id_number"]) if register_keys is None else register_keys
+    matched, reg_rows = _register_matches(cand_keys, keys)
     bad_rows = rows[which[matched]]
 
     # Same person means same name, and same town / village wherever the roster gives one.
