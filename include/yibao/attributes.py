@@ -107,9 +107,9 @@ def per_person(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """One row per ``key`` with each attribute combined over the person's rows by its declared rule."""
     table = attributes()
     names = [n for n in names if n in frame]
-    grouped = frame[["key", *names]].groupby("key", sort=False)
     out = pd.DataFrame(index=pd.Index(frame["key"].unique(), name="key"))
     for name in names:
         how = table[name].combine if name in table else "max"
-        out[name] = getattr(grouped[name], how)().reindex(out.index)
+        given = frame.loc[frame[name].notna(), ["key", name]]  # each attribute comes from few rosters' rows
+        out[name] = getattr(given.groupby("key", sort=False)[name], how)().reindex(out.index)
     return out
