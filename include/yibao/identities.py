@@ -74,14 +74,17 @@ def cross_check(persons: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFra
     if roster.empty:
         return pd.DataFrame(columns=["key", "status", "source", *declared]), pd.DataFrame()
     roster = roster.reset_index(drop=True)
-    known = roster[["key"]].merge(
-        persons[["key", "name", "deceased", "moved_out", "status_date"]], on="key", how="left", indicator=True
-    )
+    # each row's person by position (persons' keys are unique): no million-row merge
+    at = pd.Index(persons["key"]).get_indexer(roster["key"])
+    known = persons[["name", "deceased", "moved_out", "status_date"]].reset_index(drop=True).reindex(at)
+    known = known.reset_index(drop=True)
+    found = pd.Series(at >= 0)
+    deceased = known["deceased"].fillna(False).astype(bool)
     problems = Problems(roster.index)
-    problems.add(known["_merge"] == "left_only", "NOT_IN_REGISTER")
-    problems.add(known["deceased"], "DECEASED", known["status_date"].dt.strftime("%Y-%m-%d").fillna(""))
+    problems.add(~found, "NOT_IN_REGISTER")
+    problems.add(deceased, "DECEASED", known.loc[deceased, "status_date"].dt.strftime("%Y-%m-%d").fillna(""))
     problems.add(known["moved_out"], "MOVED_OUT")
-    mismatch = (known["_merge"] == "both") & (known["name"].fillna("") != roster["name"].str.strip())
+    mismatch = found & (known["name"].fillna("") != roster["name"].str.strip())
     problems.add(mismatch, "NAME_MISMATCH")
     bad = problems.rejected.to_numpy()
     rejected = roster.loc[bad].assign(reason_codes=problems.codes[bad], reason_text=problems.texts[bad])
