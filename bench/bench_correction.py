@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -90,12 +91,14 @@ def main() -> None:
             warehouse_url=f"sqlite:///{home / 'warehouse.db'}", tax_exchange_url=f"sqlite:///{home / 'exchange.db'}",
         )
         as_of = synth.generate(args.county, args.people, args.seed, settings.inbox).as_of
+        os.sync()  # drops arrive before a run: none still being written back under it (nor the runs' own files)
         with peak_rss() as full_m:
             full = pipeline.run(settings, as_of=as_of, run_id="bench-full")
         corrections = {}
         for feed in args.feeds:
             (roster,) = settings.inbox.glob(load_sources()[feed].files)
             changed = correct_roster(roster, as_of, args.rows)
+            os.sync()
             with peak_rss() as fix_m:
                 fixed = pipeline.run(settings, as_of=as_of, run_id=f"bench-fix-{feed}")
             corrections[feed] = {
@@ -111,7 +114,7 @@ def main() -> None:
 
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "note": args.note,
         "county": args.county, "people": args.people,
         "core": "wall seconds from the run's start until push and coverage are done (ingest of the feeds "

@@ -84,6 +84,7 @@ def main() -> None:
         with peak_rss() as gen:
             summary = synth.generate(args.county, args.people, args.seed, inbox)
         as_of = summary.as_of
+        os.sync()  # a day's drops arrive hours before the run: none of them is still being written back
 
         def fresh(name: str):
             home = Path(tmp) / name
@@ -115,6 +116,7 @@ def main() -> None:
 
         # the chain in a process of its own, as ``yibao pipeline run`` runs it: not in this one, which holds
         # what synth and the stages above left behind
+        os.sync()  # what synth and the stages wrote (~1 GB) is flushed, not written back under the chain
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
             chain, first, rerun, again = child.submit(run_chain, fresh("chain"), as_of).result()
 
