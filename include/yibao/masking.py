@@ -70,8 +70,8 @@ def mask_name_series(values: pd.Series) -> pd.Series:
 
     text = pa.array(values.astype("str").where(values.notna(), ""), from_pandas=True).cast(pa.string())
     length = pc.utf8_length(text)
-    # one join for every length (no per-row branch): the last character is taken from the third one on, and
-    # a two-character name gets one star
+    # one join for every length (no per-row branch): the last character is read from the text after its first
+    # two (so one- and two-character names keep none), and a two-character name gets one star
     stars = pc.add(pc.max_element_wise(pc.subtract(length, 2), 0), pc.cast(pc.equal(length, 2), length.type))
     last = pc.utf8_slice_codeunits(pc.utf8_slice_codeunits(text, 2), -1)
     masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 1), pc.binary_repeat("*", stars), last, "")

@@ -104,8 +104,8 @@ def _one_chunk(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _value_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A string array's bytes, each value's start and end in them, and which values hold any byte (not
-    null, not empty): read off Arrow's buffers, so a check per value costs a numpy gather, not a kernel."""
+    """A string array's bytes and each value's start and end in them (a null value ends where it starts, as
+    an empty one does): read off Arrow's buffers, so a check per value costs a numpy gather, not a kernel."""
     _, offsets, data = text.buffers()
     width = np.int64 if pa.types.is_large_string(text.type) else np.int32
     bounds = np.frombuffer(offsets, dtype=width)[text.offset : text.offset + len(text) + 1].astype(np.int64)
@@ -133,7 +133,8 @@ def _has_char(raw: np.ndarray, start: np.ndarray, end: np.ndarray, chars: list[s
         at = end - size if last else start
         table = np.zeros(256, dtype=bool)
         table[[code[0] for code in codes]] = True
-        rows = np.flatnonzero(table[_byte_at(raw, at, end - start >= size)])
+        long_enough = end - start >= size
+        rows = np.flatnonzero(long_enough & table[_byte_at(raw, at, long_enough)])
         for code in codes:
             found = rows[raw[at[rows]] == code[0]]
             for i, byte in enumerate(code[1:], 1):
