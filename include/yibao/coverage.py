@@ -274,15 +274,9 @@ def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
 
 def assisted_by_category(statuses: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Assisted groups' coverage per category (target 100%), in the rules file's priority order."""
-    assisted = (statuses["should_insure"] & (statuses["subsidy_fen"] > 0)).to_numpy()
-    codes, labels = pd.factorize(statuses["category"])  # on the categories' codes: a million rows, few labels
-    codes = np.where(assisted, codes, -1)
-    kept = codes >= 0
-    counts = pd.DataFrame({
-        "should_insure": np.bincount(codes[kept], minlength=len(labels)),
-        "paid": np.bincount(codes[kept & statuses["status"].isin(PAID).to_numpy()], minlength=len(labels)),
-    }, index=pd.Index(labels).astype("str"))
-    counts = counts[counts["should_insure"] > 0].groupby(level=0).sum()
+    assisted = statuses["should_insure"] & (statuses["subsidy_fen"] > 0)
+    counts = _counts(statuses.loc[assisted, ["category", "should_insure", "status", "subsidy_fen"]],
+                     ["category"])[["should_insure", "paid"]]
     order = [c.label for c in sorted(policy.categories, key=lambda c: c.priority)]
     counts = counts.reindex(order + sorted(set(counts.index) - set(order))).fillna(0).astype("int64")
     counts["gap"] = counts["should_insure"] - counts["paid"]

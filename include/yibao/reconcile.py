@@ -27,8 +27,7 @@ CASE_COLUMNS = ["kind", "bill_no", "person_key", "amount_fen", "reason_text"]  #
 
 
 def reconcile(bills: pd.DataFrame, payments: pd.DataFrame, first_pushed: Callable[[pd.Series], pd.Series], *,
-              year: int, as_of: dt.date,
-              full_fen: int, overdue_days: int) -> pd.DataFrame:
+              year: int, as_of: dt.date, full_fen: int, overdue_days: int) -> pd.DataFrame:
     """Cases (``CASE_COLUMNS``); ``amount_fen`` is the money in question (to collect, refund or check).
 
     ``bills`` are the warehouse's bills; ``payments`` the staged tax payment feed (key, paid_year, paid_fen,
