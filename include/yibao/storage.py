@@ -6,6 +6,7 @@ Files are published by write-to-temp, audit, then atomic rename, so a reader nev
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
 import threading
@@ -419,8 +420,26 @@ def publish_frame(frame: pd.DataFrame | pa.Table, path: Path,
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
+    _replace_retiring(tmp, path)
     return path
+
+
+_RETIRED = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="retire")
+
+
+def _replace_retiring(new: Path, path: Path) -> None:
+    """``os.replace(new, path)``, with the replaced file's blocks freed on a background thread: unlinking a
+    written-back file of 100 MB takes ~70 ms on ext4 mounted with ``discard`` (the data center's VMs), and
+    the stage need not wait for it. The old file is first hard-linked aside (``path`` is never missing);
+    the interpreter waits for the thread at exit."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.old")
+    try:
+        os.link(path, aside)
+    except OSError:  # no old file (or no hard links here): a plain replace
+        os.replace(new, path)
+        return
+    os.replace(new, path)
+    _RETIRED.submit(aside.unlink, missing_ok=True)
 
 
 def read_staged_table(path: Path, columns: list[str] | None = None) -> pa.Table:
