@@ -174,9 +174,18 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator.where(denominator > 0)).astype("float64")
 
 
+ADDITIVE = ["should_insure", "paid", "late", "assisted_should", "assisted_paid", "excluded"]  # person counts
+
+
 def _counts(statuses: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Counts per group of ``by`` (groups without people left out): summed on the columns' codes with
-    ``bincount``, since towns and villages are few and a million-row group-by costs more than the sums."""
+    """Counts per group of ``by`` (groups without people left out), with gap and rates."""
+    return _derived(_tally(statuses, by))
+
+
+def _tally(statuses: pd.DataFrame, by: list[str], weights: np.ndarray | None = None) -> pd.DataFrame:
+    """The :data:`ADDITIVE` counts per group of ``by`` (each row counted ``weights`` times, default once):
+    summed on the columns' codes with ``bincount``, since towns and villages are few and a million-row
+    group-by costs more than the sums."""
     group = np.zeros(len(statuses), dtype="int64")
     levels = []
     for column in by:
@@ -199,28 +208,52 @@ def _counts(statuses: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for bit, values in enumerate(flags.values()):
         bits |= values.view("uint8") << bit
     combined = group * 32 + bits
-    tally = np.bincount(combined if kept.all() else combined[kept], minlength=len(present) * 32).reshape(-1, 32)
+    if weights is not None:
+        weights = weights[kept]
+    tally = np.bincount(combined if kept.all() else combined[kept], weights,
+                        minlength=len(present) * 32).astype("int64").reshape(-1, 32)
     holds = np.arange(32)
     counts = pd.DataFrame({name: tally[:, (holds >> bit) & 1 == 1].sum(axis=1) for bit, name in enumerate(flags)})
-    people = tally.sum(axis=1)
-    counts["excluded"] = people - counts["should_insure"]
-    counts = counts[people > 0]
-    combination = present[people > 0]
+    counts["excluded"] = tally.sum(axis=1) - counts["should_insure"]
     parts = []
+    combination = present
     for labels in reversed(levels):
         combination, code = np.divmod(combination, len(labels))
         parts.append(labels[code])
     counts.index = pd.MultiIndex.from_arrays(parts[::-1], names=by) if len(by) > 1 else pd.Index(parts[0], name=by[0])
+    return counts
+
+
+def _derived(counts: pd.DataFrame) -> pd.DataFrame:
+    """Groups with people only, with their gap and rates."""
+    counts = counts[counts["should_insure"] + counts.get("excluded", 0) > 0]
     counts["gap"] = counts["should_insure"] - counts["paid"]
     counts["rate"] = _rate(counts["paid"], counts["should_insure"])
-    counts["assisted_rate"] = _rate(counts["assisted_paid"], counts["assisted_should"])
+    if "assisted_paid" in counts:
+        counts["assisted_rate"] = _rate(counts["assisted_paid"], counts["assisted_should"])
     return counts
+
+
+def shifted(published: pd.DataFrame, by: list[str], gone: pd.DataFrame, came: pd.DataFrame) -> pd.DataFrame:
+    """Counts per group of ``by`` as in a published table (:func:`by_town`, :func:`by_village`,
+    :func:`assisted_by_category`), with the statuses ``gone`` taken out and ``came`` put in: what counting
+    the patched statuses again would give, from a few hundred rows instead of a million (counts add up)."""
+    base = published.set_index(by)
+    columns = [c for c in ADDITIVE if c in base]
+    rows = pd.concat([came, gone], ignore_index=True)
+    delta = _tally(rows, by, np.repeat([1, -1], [len(came), len(gone)]))
+    return _derived(base[columns].add(delta[columns], fill_value=0).astype("int64"))
 
 
 def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction, households: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per town in the notice's order (unknown towns last): counts, gap, rates, task target and progress;
     ``households`` is :func:`partial_households` when the caller has it already."""
-    counts = _counts(statuses, ["town"])
+    households = partial_households(statuses) if households is None else households
+    return town_report(_counts(statuses, ["town"]), jurisdiction, households)
+
+
+def town_report(counts: pd.DataFrame, jurisdiction: Jurisdiction, households: pd.DataFrame) -> pd.DataFrame:
+    """:func:`by_town` from the towns' counts."""
     order = [t.name for t in jurisdiction.towns]
     extra = sorted(set(counts.index) - set(order))
     report = counts.reindex(order + extra)
@@ -229,7 +262,6 @@ def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction, households: pd.D
     tasks = {t.name: t.task_population for t in jurisdiction.towns}
     report["task_population"] = pd.array([tasks.get(t) for t in report.index], dtype="Int64")
     report["task_rate"] = _rate(report["paid"], report["task_population"].astype("float64"))
-    households = partial_households(statuses) if households is None else households
     report["partial_households"] = households.groupby("town").size().reindex(report.index)
     report["partial_households"] = report["partial_households"].fillna(0).astype("int64")
     report.index.name = "town"
@@ -241,9 +273,13 @@ def by_town(statuses: pd.DataFrame, jurisdiction: Jurisdiction, households: pd.D
 
 def by_village(statuses: pd.DataFrame) -> pd.DataFrame:
     """Per village (within its town): counts, gap and rates, lowest rate first within each town."""
-    counts = _counts(statuses, ["town", "village"]).reset_index()
-    return counts[["town", "village", "should_insure", "paid", "gap", "rate", "late", "assisted_should",
-                   "assisted_paid", "assisted_rate", "excluded"]].sort_values(
+    return village_report(_counts(statuses, ["town", "village"]))
+
+
+def village_report(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`by_village` from the villages' counts."""
+    return counts.reset_index()[["town", "village", "should_insure", "paid", "gap", "rate", "late", "assisted_should",
+                                 "assisted_paid", "assisted_rate", "excluded"]].sort_values(
         ["town", "rate", "village"], kind="stable").reset_index(drop=True)
 
 
@@ -272,12 +308,21 @@ def partial_households(statuses: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["town", "village", "household_id"], kind="stable").reset_index(drop=True)
 
 
+def assisted(statuses: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the assisted (should insure, with a subsidy): the ones :func:`assisted_by_category` counts."""
+    return statuses.loc[statuses["should_insure"] & (statuses["subsidy_fen"] > 0),
+                        ["category", "should_insure", "status", "subsidy_fen"]]
+
+
 def assisted_by_category(statuses: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Assisted groups' coverage per category (target 100%), in the rules file's priority order."""
-    assisted = statuses["should_insure"] & (statuses["subsidy_fen"] > 0)
-    counts = _counts(statuses.loc[assisted, ["category", "should_insure", "status", "subsidy_fen"]],
-                     ["category"])[["should_insure", "paid"]]
+    return assisted_report(_counts(assisted(statuses), ["category"]), policy)
+
+
+def assisted_report(counts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """:func:`assisted_by_category` from the categories' counts of the assisted."""
     order = [c.label for c in sorted(policy.categories, key=lambda c: c.priority)]
+    counts = counts[["should_insure", "paid"]]
     counts = counts.reindex(order + sorted(set(counts.index) - set(order))).fillna(0).astype("int64")
     counts["gap"] = counts["should_insure"] - counts["paid"]
     counts["rate"] = _rate(counts["paid"], counts["should_insure"])

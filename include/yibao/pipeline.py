@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from yibao import (
@@ -56,8 +58,8 @@ log = logging.getLogger(__name__)
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 INGEST_THREADS = 2
 LARGE_DROP = 16 * 2**20  # bytes: a drop this large is read while no other large one is (the day's peak memory)
-DECISION_INPUTS = ["key", "birth_date", "should_insure", "id_number", "name", "town", "village", "household_id",
-                   "residence_permit"]
+DECISION_INPUTS = ["key", "birth_date", "should_insure", "household_id", "residence_permit"]
+BILL_IDENTITY = ["key", "id_number", "name", "town"]  # who a bill is for, from persons
 STAGE_THREADS = 2
 # Each stage after the ingest, with the stages it waits for: those whose tables it reads, and for the work
 # nobody waits on (reconciliation, the finance request) also the push and coverage, so that the money path
@@ -70,10 +72,9 @@ STAGES_AFTER = {
     "feedback": ("identities",), "reconciliation": ("tax_push", "coverage"),
     "fund_totals": ("tax_push", "coverage"),
 }
-# A correction's stages are short: feedback beside its decisions would still hold the second core when
-# coverage becomes ready, so there it waits for the decisions and starts, after the money path's and
-# coverage's stages (the order of the stages below), on the first core they leave free.
-CORRECTION_AFTER = {**STAGES_AFTER, "feedback": ("decisions",)}
+# A correction's stages are short: feedback beside them would take the interpreter from the corrected
+# people's push and coverage (the departments' workbooks are Python-heavy), so there it waits for both.
+CORRECTION_AFTER = {**STAGES_AFTER, "feedback": ("tax_push", "coverage")}
 IDENTITY_KINDS = {"register", "residence", "roster", "roster_changes", "employee_insured", "insured_elsewhere"}
 
 
@@ -323,7 +324,8 @@ def decide_subsidies(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
 def decide(policy: policy_mod.Policy, persons: pd.DataFrame, memberships: pd.DataFrame, as_of: dt.date,
            ) -> pd.DataFrame:
     """Decisions for the should-insure ``persons`` (``DECISION_INPUTS``), in their order; a person's decision
-    depends only on their own memberships and, for newborns, their household's."""
+    depends only on their own memberships and, for newborns, their household's. Who the person is stays
+    in persons (:func:`with_identity`): a million names and IDs copied here cost every write of it."""
     if policy.newborn and policy.newborn.inherit_statuses:  # newborns hold their family's statuses
         inherited = policy.newborn.inherited(persons, memberships, as_of).assign(source="newborn")
         memberships = pd.concat([memberships, inherited], ignore_index=True)
@@ -333,8 +335,13 @@ def decide(policy: policy_mod.Policy, persons: pd.DataFrame, memberships: pd.Dat
     told = per_person(memberships, [c for c in memberships if c not in facts])
     people = eligible[["key", "birth_date"]].join(told, on="key")
     people["residence_permit"] = eligible["residence_permit"].map({True: "是", False: "否"}).astype("string")
-    decided = policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
-    return pd.concat([decided, eligible[["id_number", "name", "town", "village"]]], axis=1)
+    return policy_mod.decide(policy, people, memberships[[c for c in facts if c in memberships]], as_of=as_of)
+
+
+def with_identity(decided: pd.DataFrame, persons: pa.Table) -> pd.DataFrame:
+    """Decisions with who each person is (``BILL_IDENTITY``, from the published persons): what a bill carries."""
+    who = storage.take_rows(persons, decided["key"].to_numpy(), BILL_IDENTITY)
+    return decided.merge(who, on="key", how="left", validate="one_to_one")
 
 
 def audit_decisions(policy: policy_mod.Policy, frame: pd.DataFrame) -> None:
@@ -348,8 +355,9 @@ def audit_decisions(policy: policy_mod.Policy, frame: pd.DataFrame) -> None:
 def make_bills(settings: Settings, *, run_id: str) -> dict:
     """Turn decisions into bills and record what changed since the last run, in one transaction."""
     policy = policy_mod.load(settings.county)
-    decided = storage.read_staged(_stage_path(settings, "decisions"))
-    decided = decided[decided["subsidy_fen"] > 0].reset_index(drop=True)  # only these can have a bill
+    decided = storage.read_staged_table(_stage_path(settings, "decisions"))
+    decided = decided.filter(pc.greater(decided["subsidy_fen"], 0)).to_pandas()  # only these can have a bill
+    decided = with_identity(decided, storage.read_staged_table(_stage_path(settings, "persons"), BILL_IDENTITY))
     current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
     warehouse = storage.engine(settings.warehouse_url)
     with warehouse.begin() as conn:

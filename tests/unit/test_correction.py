@@ -63,3 +63,5 @@ def test_patch_replaces_rows_in_place_whatever_the_way(monkeypatch, runs_limit):
     assert correction._patch(old, new.iloc[0:0]) is old
     with pytest.raises(RuntimeError, match="不一致"):
         correction._patch(old, pd.DataFrame({"key": [99], "name": ["x"], "category": ["低保"], "fen": [1]}))
+    with pytest.raises(RuntimeError, match="不一致"):  # one person given twice
+        correction._patch(old, pd.concat([new, new.iloc[:1]], ignore_index=True))

@@ -103,6 +103,31 @@ def test_towns_villages_households_and_assisted(county, wenxi):
     assert assisted.loc["特困人员", ["should_insure", "paid", "gap"]].tolist() == [1, 0, 1]
 
 
+def test_aggregates_shifted_by_a_few_people_equal_a_recount(county, wenxi):
+    """A correction moves the published aggregates by the changed people's counts: the same tables as
+    counting every status again (a new category appears, someone becomes assisted, another stops being)."""
+    _, before = county
+    after = before.astype({"category": "str"})
+    changed = after["key"].isin([1, 3, 5, 8])
+    after.loc[after["key"] == 1, ["category", "subsidy_fen"]] = ["孤儿", 38000]
+    after.loc[after["key"] == 3, ["category", "subsidy_fen"]] = ["", 0]
+    after.loc[after["key"] == 8, "status"] = "paid"
+    gone, came = before[changed], after[changed]
+    households = coverage.partial_households(before)
+
+    def shift(table, by, only=lambda rows: rows):
+        return coverage.shifted(table, by, only(gone), only(came))
+
+    towns = coverage.by_town(before, wenxi.jurisdiction, households)
+    pd.testing.assert_frame_equal(coverage.town_report(shift(towns, ["town"]), wenxi.jurisdiction, households),
+                                  coverage.by_town(after, wenxi.jurisdiction, households))
+    pd.testing.assert_frame_equal(coverage.village_report(shift(coverage.by_village(before), ["town", "village"])),
+                                  coverage.by_village(after))
+    assisted = shift(coverage.assisted_by_category(before, wenxi), ["category"], coverage.assisted)
+    pd.testing.assert_frame_equal(coverage.assisted_report(assisted, wenxi), coverage.assisted_by_category(after, wenxi))
+    assert "孤儿" in set(coverage.assisted_by_category(after, wenxi).query("should_insure > 0")["category"])
+
+
 def test_refund_candidates_with_evidence(county, wenxi):
     persons, statuses = county
     employee = pd.DataFrame({"key": [7, 10], "insured_since": pd.to_datetime(["2023-10-01", "2024-03-01"]),

@@ -89,7 +89,9 @@ def test_a_stage_raises_a_masked_error_and_the_logs_are_masked(settings, failure
 
     monkeypatch.setattr(bills_mod, "build_bills", build_bills)
     pipeline.init(settings)
-    storage.publish_frame(pd.DataFrame({"subsidy_fen": [1]}), settings.staging / "decisions.arrow")
+    storage.publish_frame(pd.DataFrame({"key": [1], "subsidy_fen": [1]}), settings.staging / "decisions.arrow")
+    storage.publish_frame(pd.DataFrame({"key": [1], "id_number": [IDS[1]], "name": [NAMES[1]], "town": ["城关镇"]}),
+                          settings.staging / "persons.arrow")
     with pytest.raises(MaskedError) as raised:
         pipeline.make_bills(settings, run_id="r")
     exc = raised.value

@@ -49,7 +49,7 @@ from yibao.readers import FeedError
 from yibao.run_lock import locked_stage
 from yibao.settings import Settings
 from yibao.sources import Source, load_sources, sources_dir
-from yibao.stages.coverage import publish_coverage, write_outputs
+from yibao.stages.coverage import publish_coverage, published_aggregates, write_outputs
 from yibao.stages.files import feed_path, published_feeds, rejections_path, stage_path
 
 log = logging.getLogger(__name__)
@@ -221,18 +221,20 @@ def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -
 def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
     """``old`` with the rows of ``new``'s keys replaced in place (same keys, same order, same columns).
 
-    A few runs of changed rows: ``old`` is cut around them (slices share its memory) and the pieces are
-    copied once, in order; many runs: one gather of every row, which then costs less than the pieces.
+    The rows are found by hashing the few new keys, not the million old ones. A few runs of changed
+    rows: ``old`` is cut around them (slices share its memory) and the pieces are copied once, in order
+    (writing hundreds of pieces as batches costs more than the copy); many runs: one gather of every row,
+    which then costs less than the pieces.
     """
-    at = pd.Index(old["key"].to_numpy()).get_indexer(new["key"])
-    if (at < 0).any() or len(set(at.tolist())) != len(at):
-        raise RuntimeError("更正的人员与已发布的数据不一致，请完整运行")
-    if not len(at):
+    if not len(new):
         return old
+    hit = pc.is_in(old["key"], value_set=pa.array(new["key"], old.schema.field("key").type))
+    at = np.flatnonzero(hit.to_numpy(zero_copy_only=False))  # ascending: the rows in the table's order
+    if len(at) != len(new):  # a key missing from ``old``, or given twice
+        raise RuntimeError("更正的人员与已发布的数据不一致，请完整运行")
     rows = pa.Table.from_pandas(new[old.column_names], preserve_index=False)
     rows = rows.cast(pa.schema([old.schema.field(c) for c in old.column_names])).replace_schema_metadata(None)
-    order = np.argsort(at, kind="stable")
-    at, rows = at[order], rows.take(pa.array(order))
+    rows = rows.take(pa.array(pd.Index(new["key"]).get_indexer(old["key"].take(pa.array(at)).to_numpy())))
     starts = np.flatnonzero(np.r_[True, np.diff(at) != 1])  # runs of adjacent changed rows
     metadata, old = old.schema.metadata, old.replace_schema_metadata(None)
     if len(starts) > PATCH_RUNS:
@@ -277,7 +279,7 @@ def recompute(settings: Settings, before: dict[str, pd.DataFrame], as_of: dt.dat
         return counts
 
     def bills() -> dict:
-        return recompute_bills(settings, policy, done["decided"], run_id)
+        return recompute_bills(settings, persons, policy, done["decided"], run_id)
 
     def statuses() -> dict:
         return recompute_coverage(settings, persons, policy, done["keys"], done["decided"], as_of, run_id)
@@ -397,9 +399,13 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
              "recomputed": len(keys)}, decided, keys)
 
 
-def recompute_bills(settings: Settings, policy: policy_mod.Policy, decided: pd.DataFrame, run_id: str) -> dict:
+def recompute_bills(settings: Settings, people: pa.Table, policy: policy_mod.Policy, decided: pd.DataFrame,
+                    run_id: str) -> dict:
     """Bills of the recomputed people diffed against theirs in the warehouse; only changes get versions."""
-    current = bills_mod.build_bills(decided, list(policy.funds), policy.jurisdiction.region_code, policy.year)
+    from yibao import pipeline
+
+    current = bills_mod.build_bills(pipeline.with_identity(decided, people), list(policy.funds),
+                                    policy.jurisdiction.region_code, policy.year)
     b = storage.bills
     with storage.engine(settings.warehouse_url).begin() as conn:
         previous = bills_mod.previous_bills(conn, settings.county, policy.year, decided["key"].astype("int64").tolist())
@@ -423,11 +429,14 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
     payments = pd.concat(payments, ignore_index=True) if payments else pd.DataFrame()
     mine = coverage.person_statuses(persons, decided[["key", "category", "subsidy_fen", "personal_fen"]],
                                     memberships, payments, rules, as_of)
-    patched = _patch(storage.read_staged_table(stage_path(settings, "person_status")), mine)
-    households = storage.read_staged(stage_path(settings, "partial_households"))
-    return publish_coverage(settings, rules, patched.to_pandas(), households,
-                            storage.read_staged(stage_path(settings, "refund_candidates")), as_of=as_of, run_id=run_id,
-                            table=patched)
+    published = storage.read_staged_table(stage_path(settings, "person_status"))
+    patched = _patch(published, mine)
+    households = storage.read_staged(stage_path(settings, "partial_households"), columns=["town"])
+    aggregates = published_aggregates(settings, rules, households, storage.take_rows(published, keys), mine,
+                                      coverage.status_counts(patched.select(["status"]).to_pandas()))
+    return publish_coverage(settings, rules, patched, aggregates, households,
+                            storage.read_staged(stage_path(settings, "refund_candidates"), columns=["key"]),
+                            as_of=as_of, run_id=run_id, patched=True)
 
 
 def _before_dir(settings: Settings) -> Path:

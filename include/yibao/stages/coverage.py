@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -83,29 +84,53 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     candidates = refunds.refund_candidates(statuses, who, events, rules)
     # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
     published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
-    return publish_coverage(settings, rules, published, households, candidates, as_of=as_of, run_id=run_id)
+    aggregates = Aggregates(coverage.by_town(published, rules.jurisdiction, households), coverage.by_village(published),
+                            coverage.assisted_by_category(published, rules), coverage.status_counts(published))
+    return publish_coverage(settings, rules, published, aggregates, households, candidates, as_of=as_of, run_id=run_id)
 
 
-def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame, households: pd.DataFrame,
-                     candidates: pd.DataFrame, *, as_of: dt.date, run_id: str, table: pa.Table | None = None) -> dict:
-    """Aggregate published statuses (persons' order) by town, village and assisted group, publish them all
-    and replace today's warehouse rows; a correction run patches ``statuses`` and comes here too, with
-    them as Arrow (``table``), which is written as it is."""
-    towns = coverage.by_town(statuses, rules.jurisdiction, households)
-    villages = coverage.by_village(statuses)
-    assisted = coverage.assisted_by_category(statuses, rules)
-    by_status = coverage.status_counts(statuses)
+class Aggregates(NamedTuple):
+    """What the day's report counts: per town, village and assisted category, and per status."""
+
+    towns: pd.DataFrame
+    villages: pd.DataFrame
+    assisted: pd.DataFrame
+    by_status: dict[str, int]
+
+
+def published_aggregates(settings: Settings, rules: policy.Policy, households: pd.DataFrame,
+                         gone: pd.DataFrame, came: pd.DataFrame, by_status: dict[str, int]) -> Aggregates:
+    """The published aggregates with the statuses ``gone`` replaced by ``came`` (a correction's people):
+    shifted by their counts, not counted again over the county."""
+    def shift(name: str, by: list[str], only=lambda rows: rows) -> pd.DataFrame:
+        return coverage.shifted(storage.read_staged(stage_path(settings, name)), by, only(gone), only(came))
+
+    return Aggregates(coverage.town_report(shift("coverage", ["town"]), rules.jurisdiction, households),
+                      coverage.village_report(shift("coverage_villages", ["town", "village"])),
+                      coverage.assisted_report(shift("coverage_assisted", ["category"], coverage.assisted), rules),
+                      by_status)
+
+
+def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame | pa.Table,
+                     aggregates: Aggregates, households: pd.DataFrame, candidates: pd.DataFrame, *, as_of: dt.date,
+                     run_id: str, patched: bool = False) -> dict:
+    """Publish the statuses (persons' order; a correction's patched ones as Arrow, written as they are)
+    with their aggregates, and replace today's warehouse rows. A correction (``patched``) leaves the
+    published partly paid households and refund candidates as they are (a roster cannot change them)
+    and may pass only the columns counted here (``town``, ``key``)."""
+    towns, villages, assisted, by_status = aggregates
 
     def audit(frame: pd.DataFrame | pa.Table) -> None:
         if sum(by_status.values()) != len(frame) or not pd.Index(np.asarray(frame["key"])).is_unique:
             raise RuntimeError("人员状态合计与人员总数不一致")
 
-    storage.publish_frame(statuses if table is None else table, stage_path(settings, "person_status"), audit=audit)
+    storage.publish_frame(statuses, stage_path(settings, "person_status"), audit=audit)
     storage.publish_frame(towns, stage_path(settings, "coverage"))
     storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
-    storage.publish_frame(households, stage_path(settings, "partial_households"))
     storage.publish_frame(assisted, stage_path(settings, "coverage_assisted"))
-    storage.publish_frame(candidates, stage_path(settings, "refund_candidates"))
+    if not patched:
+        storage.publish_frame(households, stage_path(settings, "partial_households"))
+        storage.publish_frame(candidates, stage_path(settings, "refund_candidates"))
 
     with storage.engine(settings.warehouse_url).begin() as conn:
         current = storage.coverage_by_town
