@@ -30,13 +30,11 @@ CHANGE_LABELS = {"new": "新增", "amended": "变更", "cancelled": "作废"}
 
 def _tax_had(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
     """Subsidy of the latest version tax holds, for every bill with a pending version."""
-    other = bill_versions.alias("open_version")
-    unsent = sa.exists().where(other.c.bill_no == bills.c.bill_no, other.c.pushed_at.is_(None),
-                               other.c.superseded_by.is_(None))
     pushed = storage.read_frame(conn, (
         sa.select(bill_versions.c.bill_no, bill_versions.c.version, bill_versions.c.subsidy_fen)
         .join(bills, bills.c.bill_no == bill_versions.c.bill_no)
-        .where(bills.c.county == county, bills.c.year == year, bill_versions.c.pushed_at.is_not(None), unsent)
+        .where(bills.c.county == county, bills.c.year == year, bill_versions.c.pushed_at.is_not(None),
+               bill_versions.c.bill_no.in_(storage.open_versions()))
     ), ints=("version", "subsidy_fen"))
     if pushed.empty:
         return pd.DataFrame({"bill_no": pd.Series(dtype="str"), "before_fen": pd.Series(dtype="int64")})

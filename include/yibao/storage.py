@@ -111,7 +111,15 @@ bill_versions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("pushed_at", sa.DateTime(timezone=True)),  # set only when the exchange holds this version
     sa.Column("superseded_by", sa.Integer),  # never sent: tax got this later version instead (see tax_exchange)
+    sa.Index("ix_bill_versions_open", "bill_no", sqlite_where=sa.text("pushed_at IS NULL AND superseded_by IS NULL"),
+             postgresql_where=sa.text("pushed_at IS NULL AND superseded_by IS NULL")),  # what is still to send
 )
+
+
+def open_versions() -> sa.Select:
+    """Numbers of the bills with a version neither pushed nor superseded (read off ``ix_bill_versions_open``)."""
+    return sa.select(bill_versions.c.bill_no).where(bill_versions.c.pushed_at.is_(None),
+                                                    bill_versions.c.superseded_by.is_(None))
 
 # One row per batch of bill versions offered for approval before it may leave for tax.
 push_batches = sa.Table(

@@ -82,11 +82,9 @@ def connect_exchange(url: str) -> sa.Engine | FileDrop:
 
 def pending_versions(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
     """The current content of every bill that has a version neither pushed nor superseded."""
-    unsent = sa.exists().where(bill_versions.c.bill_no == bills.c.bill_no, bill_versions.c.pushed_at.is_(None),
-                               bill_versions.c.superseded_by.is_(None))
     query = (
         sa.select(*(bills.c[c] for c in PENDING_COLUMNS))
-        .where(bills.c.county == county, bills.c.year == year, unsent)
+        .where(bills.c.county == county, bills.c.year == year, bills.c.bill_no.in_(storage.open_versions()))
         .order_by(bills.c.bill_no)
     )
     return storage.read_frame(conn, query, ints=("version", "subsidy_fen", "personal_fen"))
