@@ -464,8 +464,8 @@ def take_rows(table: pa.Table, values: np.ndarray | list, columns: list[str] | N
               ) -> pd.DataFrame:
     """Rows of a table whose ``by`` is among ``values``, in the table's order: filtered in Arrow, so only
     those rows become pandas objects."""
-    picked = table.filter(pc.is_in(table[by], value_set=pa.array(values, type=table.schema.field(by).type)))
-    return (picked.select(columns) if columns else picked).to_pandas()
+    wanted = pc.is_in(table[by], value_set=pa.array(values, type=table.schema.field(by).type))
+    return (table.select(columns) if columns else table).filter(wanted).to_pandas()
 
 
 def read_staged(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
