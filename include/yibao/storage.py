@@ -99,6 +99,7 @@ bills = sa.Table(
     sa.Index("ix_bills_county_year", "county", "year"),
 )
 
+OPEN_VERSION = "pushed_at IS NULL AND superseded_by IS NULL"  # neither sent nor replaced by a later version sent
 bill_versions = sa.Table(
     "bill_versions",
     metadata,
@@ -111,8 +112,8 @@ bill_versions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("pushed_at", sa.DateTime(timezone=True)),  # set only when the exchange holds this version
     sa.Column("superseded_by", sa.Integer),  # never sent: tax got this later version instead (see tax_exchange)
-    sa.Index("ix_bill_versions_open", "bill_no", sqlite_where=sa.text("pushed_at IS NULL AND superseded_by IS NULL"),
-             postgresql_where=sa.text("pushed_at IS NULL AND superseded_by IS NULL")),  # what is still to send
+    sa.Index("ix_bill_versions_open", "bill_no", sqlite_where=sa.text(OPEN_VERSION),
+             postgresql_where=sa.text(OPEN_VERSION)),  # what is still to send
 )
 
 
@@ -437,7 +438,7 @@ _RETIRED = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_pref
 
 def _replace_retiring(new: Path, path: Path) -> None:
     """``os.replace(new, path)``, with the replaced file's blocks freed on a background thread: unlinking a
-    written-back file of 100 MB takes ~70 ms on ext4 mounted with ``discard`` (the data center's VMs), and
+    written-back file of 100 MB takes ~70 ms on ext4 mounted with ``discard`` (as on this project's VMs), and
     the stage need not wait for it. The old file is first hard-linked aside (``path`` is never missing);
     the interpreter waits for the thread at exit."""
     aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.old")
