@@ -84,10 +84,13 @@ def today() -> dt.date:
 
 
 def init(settings: Settings) -> None:
-    """Create the warehouse tables and the data folders (idempotent); the tax exchange is left to the push."""
+    """Create the warehouse tables and the data folders (idempotent), and clear what killed runs left
+    aside in them (never in the inbox: that is the departments'); the tax exchange is left to the push."""
     storage.init_db(storage.engine(settings.warehouse_url))
     for folder in (settings.inbox, settings.landing, settings.staging):
         folder.mkdir(parents=True, exist_ok=True)
+    if removed := storage.sweep_leftovers([settings.landing, settings.staging, settings.outbox]):
+        log.info("清理了 %d 个中断运行遗留的临时文件 (removed files left by killed runs)", removed)
 
 
 def _record_rejections(conn: sa.Connection, settings: Settings, run_id: str, stage_name: str, feed: str,

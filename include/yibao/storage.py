@@ -9,7 +9,9 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import os
+import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -449,6 +451,34 @@ def _replace_retiring(new: Path, path: Path) -> None:
         return
     os.replace(new, path)
     _RETIRED.submit(aside.unlink, missing_ok=True)
+
+
+LEFTOVER_AGE = 6 * 3600  # seconds: no write of one file or folder takes this long, so an aside this old is orphaned
+
+
+def sweep_leftovers(folders: list[Path], *, now: float | None = None) -> int:
+    """Remove the asides (``.<name>…tmp`` written before a publish, ``.<name>…old`` retired after it, files
+    or whole folders) that a killed process left in ``folders``, once they are :data:`LEFTOVER_AGE` old;
+    returns how many.
+
+    A process killed mid-publish (out of memory, a task timeout) never reaches its cleanup, and a stage's
+    aside file can be hundreds of MB. Age, not the writer's process id, decides: a worker on another host
+    sharing the folders has process ids this host cannot see.
+    """
+    cutoff = (time.time() if now is None else now) - LEFTOVER_AGE
+    removed = 0
+    for folder in folders:
+        for parent, dirs, files in os.walk(folder):
+            for name in [n for n in (*dirs, *files) if n.startswith(".") and n.endswith((".tmp", ".old"))]:
+                path = Path(parent, name)
+                if path.lstat().st_mtime < cutoff and not path.is_symlink():
+                    if name in dirs:
+                        shutil.rmtree(path, ignore_errors=True)
+                        dirs.remove(name)  # not walked into
+                    else:
+                        path.unlink(missing_ok=True)
+                    removed += 1
+    return removed
 
 
 def read_staged_table(path: Path, columns: list[str] | None = None) -> pa.Table:
