@@ -463,7 +463,9 @@ def sweep_leftovers(folders: list[Path], *, now: float | None = None) -> int:
 
     A process killed mid-publish (out of memory, a task timeout) never reaches its cleanup, and a stage's
     aside file can be hundreds of MB. Age, not the writer's process id, decides: a worker on another host
-    sharing the folders has process ids this host cannot see.
+    sharing the folders has process ids this host cannot see. A ``.old`` retired a moment ago keeps its
+    file's old time and may go before its own cleanup does: harmless, that cleanup tolerates it and a
+    reader keeps what it opened. A ``.tmp`` is new when written, so no write under way is touched.
     """
     cutoff = (time.time() if now is None else now) - LEFTOVER_AGE
     removed = 0
