@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from yibao import coverage, policy, refunds
@@ -157,3 +158,22 @@ def test_a_county_without_targets_still_gets_rates(county):
     assert towns.loc["桐城镇", "rate"] == 0.5, "towns not in the rules file are still reported, last"
     assert towns["task_population"].isna().all() and towns["task_rate"].isna().all()
     assert list(towns.index[-2:]) == sorted(["东镇镇", "桐城镇"])
+
+
+def test_statuses_are_audited_before_they_are_published():
+    from yibao.stages.coverage import audit_statuses
+
+    counts = {"paid": 2, "unpaid": 1}
+    audit_statuses(pd.DataFrame({"key": [5, 3, 9]}), by_status=counts)
+    published = pa.chunked_array([[5, 3], [9]])  # a correction patches these people, in this order
+    audit_statuses(pa.table({"key": [5, 3, 9]}), by_status=counts, published=published)
+    refused = [
+        (pd.DataFrame({"key": [5, 5, 9]}), None),  # a person twice
+        (pd.DataFrame({"key": [5, 3]}), None),  # counts say three
+        (pa.table({"key": [5, 9, 3]}), published),  # another order than the published rows
+        (pa.table({"key": [5, 3, 8]}), published),  # someone else
+        (pd.DataFrame({"key": [5, 3, 9]}), published),  # a patch is Arrow, as published
+    ]
+    for frame, before in refused:
+        with pytest.raises(RuntimeError, match="人员状态合计与人员总数不一致"):
+            audit_statuses(frame, by_status=counts, published=before)

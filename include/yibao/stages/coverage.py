@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -111,6 +112,25 @@ def published_aggregates(settings: Settings, rules: policy.Policy, households: p
                       by_status)
 
 
+def audit_statuses(frame: pd.DataFrame | pa.Table, *, by_status: dict[str, int],
+                   published: pa.ChunkedArray | None = None) -> None:
+    """Refuse statuses whose count differs from the counts by status, or whose people repeat. A correction's
+    patched statuses must hold exactly the people published before (``published``: their keys), in that
+    order: those were audited when published, so comparing the keys stands in for hashing a million.
+
+    >>> audit_statuses(pd.DataFrame({"key": [7, 9]}), by_status={"paid": 1, "unpaid": 1})
+    >>> audit_statuses(pa.table({"key": [9, 7]}), by_status={"paid": 2}, published=pa.chunked_array([[7, 9]]))
+    Traceback (most recent call last):
+    RuntimeError: 人员状态合计与人员总数不一致
+    """
+    if published is not None:
+        people_ok = isinstance(frame, pa.Table) and frame["key"].equals(published)
+    else:
+        people_ok = pd.Index(np.asarray(frame["key"])).is_unique
+    if sum(by_status.values()) != len(frame) or not people_ok:
+        raise RuntimeError("人员状态合计与人员总数不一致")
+
+
 def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame | pa.Table,
                      aggregates: Aggregates, households: pd.DataFrame, candidates: pd.DataFrame, *, as_of: dt.date,
                      run_id: str, patched: bool = False) -> dict:
@@ -120,11 +140,9 @@ def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.Data
     and may pass only the columns counted here (``town``, ``key``)."""
     towns, villages, assisted, by_status = aggregates
 
-    def audit(frame: pd.DataFrame | pa.Table) -> None:
-        if sum(by_status.values()) != len(frame) or not pd.Index(np.asarray(frame["key"])).is_unique:
-            raise RuntimeError("人员状态合计与人员总数不一致")
-
-    storage.publish_frame(statuses, stage_path(settings, "person_status"), audit=audit)
+    path = stage_path(settings, "person_status")
+    published = storage.read_staged_table(path, ["key"])["key"] if patched else None
+    storage.publish_frame(statuses, path, audit=partial(audit_statuses, by_status=by_status, published=published))
     storage.publish_frame(towns, stage_path(settings, "coverage"))
     storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
     storage.publish_frame(assisted, stage_path(settings, "coverage_assisted"))
