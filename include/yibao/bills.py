@@ -130,17 +130,13 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
     changed = delta[delta["change"] != "unchanged"]
     if changed.empty:
         return counts
-    live = storage.stage_frame(
-        conn, changed.loc[changed["change"] != "cancelled", BILL_COLUMNS + ["version"]].astype(
-            {"person_key": "int64", "subsidy_fen": "int64", "personal_fen": "int64", "version": "int64"})
-    )
-    versions = storage.stage_frame(conn, pd.DataFrame({
-        "bill_no": changed["bill_no"],
-        "version": changed["version"].astype("int64"),
-        "change": changed["change"],
-        "content_hash": changed["content_hash"].fillna(changed["prev_hash"]),
-        "subsidy_fen": changed["subsidy_fen"].fillna(0).astype("int64"),
-    }))
+    is_cancelled = changed["change"] == "cancelled"
+    # new and amended bills: their content is their version's content (one staged table for both)
+    live = storage.stage_frame(conn, changed.loc[~is_cancelled, [*BILL_COLUMNS, "version", "change"]].astype(
+        {"person_key": "int64", "subsidy_fen": "int64", "personal_fen": "int64", "version": "int64"}))
+    gone = storage.stage_frame(conn, pd.DataFrame({  # cancelled: the version keeps the last content hash
+        "bill_no": changed.loc[is_cancelled, "bill_no"], "version": changed.loc[is_cancelled, "version"].astype("int64"),
+        "content_hash": changed.loc[is_cancelled, "prev_hash"]}))
     columns = [*BILL_COLUMNS, "version"]
     conn.execute(sa.delete(bills).where(bills.c.bill_no.in_(sa.select(live.c.bill_no))))
     conn.execute(sa.insert(bills).from_select(
@@ -148,17 +144,21 @@ def record_changes(conn: sa.Connection, delta: pd.DataFrame, county: str, year: 
         sa.select(*(live.c[c] for c in columns), sa.literal(county), sa.literal(year), sa.literal("active"),
                   sa.literal(run_id)),
     ))
-    cancelled = sa.select(versions.c.bill_no).where(versions.c.change == "cancelled")
     conn.execute(
-        sa.update(bills).where(bills.c.bill_no.in_(cancelled))
+        sa.update(bills).where(bills.c.bill_no.in_(sa.select(gone.c.bill_no)))
         .values(status="cancelled", version=bills.c.version + 1, subsidy_fen=0, personal_fen=0, funds="{}",
                 run_id=run_id)
     )
+    now = sa.literal(dt.datetime.now(dt.UTC), sa.DateTime(timezone=True))
     conn.execute(sa.insert(bill_versions).from_select(
         ["bill_no", "version", "change", "content_hash", "subsidy_fen", "run_id", "created_at"],
-        sa.select(versions.c.bill_no, versions.c.version, versions.c.change, versions.c.content_hash,
-                  versions.c.subsidy_fen, sa.literal(run_id), sa.literal(dt.datetime.now(dt.UTC), sa.DateTime(timezone=True))),
+        sa.union_all(
+            sa.select(live.c.bill_no, live.c.version, live.c.change, live.c.content_hash, live.c.subsidy_fen,
+                      sa.literal(run_id), now),
+            sa.select(gone.c.bill_no, gone.c.version, sa.literal("cancelled"), gone.c.content_hash,
+                      sa.literal(0, sa.BigInteger), sa.literal(run_id), now),
+        ),
     ))
     storage.drop_staged(conn, live)
-    storage.drop_staged(conn, versions)
+    storage.drop_staged(conn, gone)
     return counts
