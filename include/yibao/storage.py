@@ -10,6 +10,7 @@ import concurrent.futures
 import io
 import os
 import shutil
+import stat
 import threading
 import time
 import uuid
@@ -473,7 +474,8 @@ def sweep_leftovers(folders: list[Path], *, now: float | None = None) -> int:
         for parent, dirs, files in os.walk(folder):
             for name in [n for n in (*dirs, *files) if n.startswith(".") and n.endswith((".tmp", ".old"))]:
                 path = Path(parent, name)
-                if path.lstat().st_mtime < cutoff and not path.is_symlink():
+                info = path.lstat()
+                if info.st_mtime < cutoff and not stat.S_ISLNK(info.st_mode):
                     if name in dirs:
                         shutil.rmtree(path, ignore_errors=True)
                         dirs.remove(name)  # not walked into
