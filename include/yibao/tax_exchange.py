@@ -41,8 +41,9 @@ from yibao.storage import bill_versions, bills, tax_bills
 from yibao.tax_drop import FileDrop
 
 FEW_BILLS = 5_000  # pending bills looked up one by one on the exchange; more: the county read at once
-PENDING_COLUMNS = ["bill_no", "version", "status", "id_number", "name", "town", "category", "clause",
-                   "subsidy_fen", "personal_fen", "funds"]
+# what the push and the approval summary read of each pending bill (every column read costs: 52k values)
+PENDING_COLUMNS = ["bill_no", "version", "status", "id_number", "name", "town", "category", "subsidy_fen",
+                   "personal_fen", "funds"]
 
 
 class ExchangeUnavailable(UserError):
