@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import host
 from memory import peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "correction.json"
@@ -125,6 +126,7 @@ def main() -> None:
     from yibao.settings import Settings
 
     quality._batch_definition()  # GX import and context, paid once per process
+    host_before = host.speed()
     with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
         pristine = Path(tmp) / "drops"
         as_of = synth.generate(args.county, args.people, args.seed, pristine).as_of
@@ -137,7 +139,8 @@ def main() -> None:
 
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "speed_before_after": [host_before, host.speed()]},  # probe seconds (bench/host.py)
         "note": args.note,
         "county": args.county, "people": args.people, "rounds": args.rounds,
         "core": "wall seconds from the run's start until push and coverage are done (ingest of the feeds "
@@ -149,6 +152,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     full = result["full"]
+    print(f"host probes (bench/host.py), before and after: {result['machine']['speed_before_after']}")
     print(f"full run (median of {args.rounds}): core {full['core_seconds']:.2f} s {full['core_seconds_runs']}, "
           f"whole {full['whole_seconds']:.2f} s")
     for feed, c in result["corrections"].items():

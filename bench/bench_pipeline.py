@@ -36,6 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import host
 from memory import peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pipeline.json"
@@ -107,6 +108,7 @@ def main() -> None:
     t0 = time.perf_counter()
     quality._batch_definition()
     gx_seconds = time.perf_counter() - t0
+    host_before = host.speed()
 
     with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
         inbox = Path(tmp) / "inbox"
@@ -146,7 +148,8 @@ def main() -> None:
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average": [round(x, 2) for x in os.getloadavg()]},
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                    "speed_before_after": [host_before, host.speed()]},  # probe seconds (bench/host.py)
         "county": args.county,
         "people": args.people,
         "import_seconds": round(import_seconds, 2),
@@ -167,7 +170,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"medians of {args.rounds} rounds (every run in {args.out.name})")
+    print(f"medians of {args.rounds} rounds (every run in {args.out.name}); host probes (bench/host.py), "
+          f"before and after: {result['machine']['speed_before_after']}")
     print(f"{'stage (alone)':<34}{'seconds':>9}{'DuckDB':>9}{'ratio':>8}{'peak MB':>10}   runs")
     for name, v in stages.items():
         ref = f"{v['reference']:>9.2f}{v['ratio']:>8.2f}" if "reference" in v else " " * 17
