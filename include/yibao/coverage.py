@@ -240,7 +240,8 @@ def shifted(published: pd.DataFrame, by: list[str], gone: pd.DataFrame, came: pd
     the patched statuses again would give, from a few hundred rows instead of a million (counts add up)."""
     base = published.set_index(by)
     columns = [c for c in ADDITIVE if c in base]
-    rows = pd.concat([came, gone], ignore_index=True)
+    counted = [*by, "should_insure", "status", "subsidy_fen"]  # what _tally reads: no other column is joined
+    rows = pd.concat([came[counted], gone[counted]], ignore_index=True)
     delta = _tally(rows, by, np.repeat([1, -1], [len(came), len(gone)]))
     return _derived(base[columns].add(delta[columns], fill_value=0).astype("int64"))
 

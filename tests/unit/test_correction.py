@@ -29,6 +29,11 @@ def test_changed_keys_follow_content_not_row_numbers():
     assert correction.changed_keys(before, after).tolist() == [1, 3, 5]
     assert correction.changed_keys(before, before.iloc[::-1]).tolist() == []
     assert correction.changed_keys(before, pd.concat([before, before.iloc[:1]])).tolist() == [1]  # a duplicate row
+    assert correction.changed_keys(before.iloc[:0], after).tolist() == [2, 3, 4, 5]  # the feed's first roster
+    assert correction.changed_keys(before, after.assign(grade="一级")).tolist() == [1, 2, 3, 4, 5]  # a new column
+    missing = after.assign(name=pd.Series([None, "丙", "丁", "戊"], dtype="str"))
+    assert correction.changed_keys(missing, missing.iloc[::-1]).tolist() == []  # blanks are alike
+    assert correction.changed_keys(missing, after).tolist() == [2]
 
 
 def test_a_change_reaches_the_household_when_newborns_inherit():
