@@ -4,7 +4,8 @@ The hosts these benchmarks run on are shared and vary: the same code took 8.2 s 
 that morning. Two fixed probes, timed the same way each time, say which kind of host a figure came from:
 an empty pure-Python loop (the interpreter alone), and a SQLite bulk insert with an index and a sorted
 read back (the driver, memory and caches, where this pipeline spends its time). The two need not move
-together: one evening's host was 1.3× slower on the loop and 4× slower on the insert.
+together: one evening's host was 1.3× slower on the loop than that afternoon's, and 2.3–4.2× slower on
+the pipeline's stages.
 """
 
 from __future__ import annotations
