@@ -474,7 +474,10 @@ def sweep_leftovers(folders: list[Path], *, now: float | None = None) -> int:
         for parent, dirs, files in os.walk(folder):
             for name in [n for n in (*dirs, *files) if n.startswith(".") and n.endswith((".tmp", ".old"))]:
                 path = Path(parent, name)
-                info = path.lstat()
+                try:
+                    info = path.lstat()
+                except FileNotFoundError:  # its own cleanup (the retiring thread) got there first
+                    continue
                 if info.st_mtime < cutoff and not stat.S_ISLNK(info.st_mode):
                     if name in dirs:
                         shutil.rmtree(path, ignore_errors=True)

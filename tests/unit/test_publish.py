@@ -89,3 +89,20 @@ def test_a_killed_outbox_build_leaves_a_folder_aside_that_is_cleared_whole(tmp_p
         os.utime(path, (old, old))
     assert storage.sweep_leftovers([tmp_path / "outbox"]) == 1
     assert not aside.exists() and (day / "东镇镇.xlsx").exists()
+
+
+def test_an_aside_that_vanishes_while_the_sweep_looks_is_skipped(tmp_path, monkeypatch):
+    gone, old = tmp_path / ".persons.arrow.4242.139.old", tmp_path / ".decisions.arrow.4242.139.old"
+    for path in (gone, old):
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - storage.LEFTOVER_AGE - 60,) * 2)
+    lstat = storage.Path.lstat
+
+    def racing(path):  # the retiring thread unlinks this aside between the listing and the look
+        if path.name == gone.name:
+            path.unlink()
+        return lstat(path)
+
+    monkeypatch.setattr(storage.Path, "lstat", racing)
+    assert storage.sweep_leftovers([tmp_path]) == 1
+    assert not old.exists() and not gone.exists()
