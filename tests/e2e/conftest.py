@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -151,6 +152,29 @@ def airflow_home(tmp_path_factory):
 def airflow_env(airflow_home):
     """``airflow_env(**extra)``: the environment of a child process that runs DAGs against ``airflow_home``."""
     return functools.partial(_airflow_env, airflow_home)
+
+
+def _run_dags(runner: str, args: list[str], env: dict[str, str], marker: str, timeout: float = 600,
+              ) -> tuple[Any, str]:
+    try:
+        done = subprocess.run([sys.executable, "-c", runner, str(PROJECT / "dags"), *args], env=env, check=False,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:  # what the runs were doing when they stopped moving
+        output = "".join(part.decode(errors="replace") if isinstance(part, bytes) else (part or "")
+                         for part in (exc.stdout, exc.stderr))
+        pytest.fail(f"the DAG runs did not finish in {timeout:.0f} s; their last output:\n{output[-6000:]}")
+    line = next((x for x in done.stdout.splitlines() if x.startswith(marker)), None)
+    assert done.returncode == 0 and line, done.stderr[-4000:]
+    return json.loads(line.removeprefix(marker)), done.stdout + done.stderr
+
+
+@pytest.fixture
+def run_dags():
+    """``run_dags(runner, args, env, marker, timeout=600)``: run ``runner`` (DAG runs with ``dag.test()``; the
+    dags folder is its first argument, ``args`` the rest) in a child process; returns the JSON it prints
+    after ``marker`` and its whole output. A child that fails, or is still running at ``timeout``, fails the
+    test with its last output."""
+    return _run_dags
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ way the api-server records them (HITL detail row + resume of the parked task), f
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,16 +28,25 @@ answers, shown = list(sys.argv[2:]), []
 
 def reviewer():
     while answers:
-        with create_session() as session:
-            detail = session.query(HITLDetail).filter(HITLDetail.responded_at.is_(None)).first()
-            ti = detail and session.get(TaskInstance, detail.ti_id)
-            if ti is not None and ti.state == TaskInstanceState.AWAITING_INPUT:
-                shown.append({"subject": detail.subject, "body": detail.body, "options": detail.options})
-                detail.responded_by = {"id": "wang", "name": "王审核"}
-                detail.responded_at = timezone.utcnow()
-                detail.chosen_options = [answers.pop(0)]
-                detail.params_input = {}
-                handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+        asked = None
+        try:
+            with create_session() as session:
+                detail = session.query(HITLDetail).filter(HITLDetail.responded_at.is_(None)).first()
+                ti = detail and session.get(TaskInstance, detail.ti_id)
+                if ti is not None and ti.state == TaskInstanceState.AWAITING_INPUT:
+                    asked = {"subject": detail.subject, "body": detail.body, "options": detail.options}
+                    detail.responded_by = {"id": "wang", "name": "王审核"}
+                    detail.responded_at = timezone.utcnow()
+                    detail.chosen_options = [answers[0]]
+                    detail.params_input = {}
+                    handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti,
+                                        session=session)
+        except Exception as exc:  # the metadata DB was busy: a reviewer in the UI would press again
+            print(f"REVIEWER retries after {type(exc).__name__}: {str(exc)[:300]}", flush=True)
+            asked = None
+        if asked is not None:  # answered and committed
+            shown.append(asked)
+            answers.pop(0)
         time.sleep(0.5)
 
 threading.Thread(target=reviewer, daemon=True).start()
@@ -55,15 +61,12 @@ print("RESULT=" + json.dumps({"runs": runs, "shown": shown}, ensure_ascii=False)
 A, B = "140823194001011239", "14082319800101123X"
 
 
-def test_reject_holds_the_batch_and_approve_sends_it(airflow_env, db_urls, tmp_path, record_bills):
+def test_reject_holds_the_batch_and_approve_sends_it(airflow_env, run_dags, db_urls, tmp_path, record_bills):
     record_bills(db_urls[0], [(A, "张三丰", "桐城镇", 30400), (B, "李四", "东镇镇", 28000)], "decide")
+    # a county lock that is never let go fails a stage within the test's time, naming its holder
     env = airflow_env(YIBAO_HOME=str(tmp_path / "data"), YIBAO_COUNTY="wenxi-2024", YIBAO_AS_OF="2023-12-25",
-                      YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1])
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), "Reject", "Approve"], env=env,
-                          check=False, capture_output=True, text=True, timeout=600)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT=")), None)
-    assert done.returncode == 0 and line, done.stderr[-4000:]
-    result = json.loads(line.removeprefix("RESULT="))
+                      YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], YIBAO_LOCK_WAIT_SECONDS="120")
+    result, _ = run_dags(RUNNER, ["Reject", "Approve"], env, "RESULT=")
     rejected, approved = result["runs"]
     assert rejected == {"prepare_batch": "success", "approve": "success", "push": "skipped",
                         "read_tax_answers": "success"}

@@ -5,9 +5,6 @@ real Airflow metadata DB, in a subprocess, the way a worker runs them."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,7 +34,8 @@ print("RESULT=" + json.dumps({"states": states, "extras": extras}, ensure_ascii=
 BROKEN = "退役军人事务局·优抚对象名单"
 
 
-def test_one_countys_broken_drop_leaves_the_other_county_green(airflow_env, db_urls, tmp_path, auto_approve):
+def test_one_countys_broken_drop_leaves_the_other_county_green(airflow_env, run_dags, db_urls, tmp_path,
+                                                              auto_approve):
     home = tmp_path / "data"
     synth.generate("wenxi-2024", 800, 7, home / "inbox" / "wenxi-2024")
     synth.generate("juye-2024", 800, 8, home / "inbox" / "juye-2024")
@@ -46,11 +44,7 @@ def test_one_countys_broken_drop_leaves_the_other_county_green(airflow_env, db_u
     env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTIES="wenxi-2024,juye-2024",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
     dag_ids = ["yibao_ingest__juye-2024", "yibao_ingest__wenxi-2024", "yibao_decide__wenxi-2024"]
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), *dag_ids], env=env, check=False,
-                          capture_output=True, text=True, timeout=900)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT=")), None)
-    assert done.returncode == 0 and line, done.stderr[-4000:]
-    result = json.loads(line.removeprefix("RESULT="))
+    result, _ = run_dags(RUNNER, dag_ids, env, "RESULT=", timeout=900)
     juye, wenxi, decide = (result["states"][dag_id] for dag_id in dag_ids)
 
     red = {task for task, state in juye["tasks"].items() if state == "failed"}

@@ -7,8 +7,6 @@ Each chain runs in a subprocess with its own AIRFLOW_HOME, the way a worker woul
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -39,16 +37,12 @@ print("EXTRAS=" + json.dumps(extras, ensure_ascii=False))
 """
 
 
-def test_dag_chain_on_generated_county(airflow_env, db_urls, tmp_path, auto_approve):
+def test_dag_chain_on_generated_county(airflow_env, run_dags, db_urls, tmp_path, auto_approve):
     home = tmp_path / "data"
     summary = synth.generate("wenxi-2024", 3000, 5, home / "inbox" / "wenxi-2024")
     env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), *CHAIN], env=env, check=False,
-                          capture_output=True, text=True, timeout=600)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("STATES=")), None)
-    assert done.returncode == 0 and line, done.stderr[-4000:]
-    states = json.loads(line.removeprefix("STATES="))
+    states, output = run_dags(RUNNER, CHAIN, env, "STATES=")
     assert all(s["run"] == "success" for s in states.values()), states
     # the ingest DAG's `correct` (reruns for corrected rosters only) is the one task that skips
     ingest = "yibao_ingest__wenxi-2024"
@@ -73,7 +67,7 @@ def test_dag_chain_on_generated_county(airflow_env, db_urls, tmp_path, auto_appr
     assert {status for _, status in loads} == {"ok"} and len(loads) == 11
 
     # The coverage DAG's asset events carry the headline figures and where the day's outputs are.
-    extras = json.loads(next(x for x in done.stdout.splitlines() if x.startswith("EXTRAS=")).removeprefix("EXTRAS="))
+    extras = json.loads(next(x for x in output.splitlines() if x.startswith("EXTRAS=")).removeprefix("EXTRAS="))
     headline = extras["yibao://wenxi-2024/coverage"]
     assert (headline["should_insure"], headline["paid"]) == (len(should), int(should["paid"].sum()))
     assert headline["gap"] == headline["should_insure"] - headline["paid"] and 0 < headline["rate"] < 1

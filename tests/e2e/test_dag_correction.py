@@ -6,8 +6,6 @@ decisions and bills (``publish`` is skipped, so ``yibao_decide`` does not redo t
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -37,13 +35,6 @@ print("STATES=" + json.dumps(states))
 """
 
 
-def _chain(env: dict, conf: dict, dags: list[str]) -> dict:
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(PROJECT / "dags"), json.dumps(conf), *dags], env=env,
-                          check=False, capture_output=True, text=True, timeout=600)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("STATES=")), None)
-    assert done.returncode == 0 and line, done.stderr[-4000:]
-    print("\n".join(x for x in (done.stdout + done.stderr).splitlines() if "运行方式" in x))
-    return json.loads(line.removeprefix("STATES="))
 
 
 def _swap_categories(path: Path, rows: int, as_of) -> None:
@@ -59,21 +50,24 @@ def _swap_categories(path: Path, rows: int, as_of) -> None:
                        {h: [r[i] for r in body] for i, h in enumerate(header)}, as_of)
 
 
-def test_a_rerun_for_a_corrected_roster_recomputes_only_its_people(airflow_env, db_urls, tmp_path, auto_approve):
+def test_a_rerun_for_a_corrected_roster_recomputes_only_its_people(airflow_env, run_dags, db_urls, tmp_path,
+                                                                   auto_approve):
     home = tmp_path / "data"
     inbox = home / "inbox" / "wenxi-2024"
     summary = synth.generate("wenxi-2024", 3000, 5, inbox)
     env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
     conf = {"as_of": summary.as_of.isoformat()}
-    day = _chain(env, conf, [f"{d}__wenxi-2024" for d in ("yibao_ingest", "yibao_decide", "yibao_tax_push",
-                                                           "yibao_coverage")])
+    day, _ = run_dags(RUNNER, [json.dumps(conf), *(f"{d}__wenxi-2024" for d in ("yibao_ingest", "yibao_decide",
+                                                                             "yibao_tax_push", "yibao_coverage"))],
+                   env, "STATES=")
     assert day["yibao_ingest"]["correct"] == "skipped" and day["yibao_ingest"]["publish"] == "success"
     assert day["yibao_coverage"]["remember"] == "success"
 
     (roster,) = (inbox / "民政").glob("*总名单.xlsx")
     _swap_categories(roster, 20, summary.as_of)
-    rerun = _chain(env, {**conf, "feeds": [FEED]}, ["yibao_ingest__wenxi-2024", "yibao_tax_push__wenxi-2024"])
+    rerun, _ = run_dags(RUNNER, [json.dumps({**conf, "feeds": [FEED]}), "yibao_ingest__wenxi-2024",
+                              "yibao_tax_push__wenxi-2024"], env, "STATES=")
     ingest = rerun["yibao_ingest"]
     assert (ingest["publish"], ingest["correct"], ingest["_run"]) == ("skipped", "success", "success")
 
