@@ -4,15 +4,12 @@ way the api-server records them (HITL detail row + resume of the parked task), f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from yibao import storage
 
 pytestmark = pytest.mark.slow
-PROJECT = Path(__file__).resolve().parents[2]
 RUNNER = """
 import json, sys, threading, time
 from airflow.dag_processing.dagbag import DagBag

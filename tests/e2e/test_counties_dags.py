@@ -5,15 +5,12 @@ real Airflow metadata DB, in a subprocess, the way a worker runs them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
 from yibao import storage, synth
 
 pytestmark = pytest.mark.slow
-PROJECT = Path(__file__).resolve().parents[2]
 RUNNER = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag

@@ -7,7 +7,6 @@ Each chain runs in a subprocess with its own AIRFLOW_HOME, the way a worker woul
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +15,6 @@ import sqlalchemy as sa
 from yibao import storage, synth
 
 pytestmark = pytest.mark.slow
-PROJECT = Path(__file__).resolve().parents[2]
 CHAIN = [f"yibao_{stage}__wenxi-2024" for stage in ("ingest", "decide", "tax_push", "coverage")]
 RUNNER = """
 import json, sys

@@ -17,7 +17,6 @@ from yibao import storage, synth
 from yibao.synth import writers
 
 pytestmark = pytest.mark.slow
-PROJECT = Path(__file__).resolve().parents[2]
 FEED = "minzheng_zongmingdan"
 RUNNER = """
 import json, sys
@@ -58,9 +57,8 @@ def test_a_rerun_for_a_corrected_roster_recomputes_only_its_people(airflow_env, 
     env = airflow_env(YIBAO_HOME=str(home), YIBAO_COUNTY="wenxi-2024",
                       YIBAO_WAREHOUSE_URL=db_urls[0], YIBAO_TAX_EXCHANGE_URL=db_urls[1], **auto_approve)
     conf = {"as_of": summary.as_of.isoformat()}
-    day, _ = run_dags(RUNNER, [json.dumps(conf), *(f"{d}__wenxi-2024" for d in ("yibao_ingest", "yibao_decide",
-                                                                             "yibao_tax_push", "yibao_coverage"))],
-                   env, "STATES=")
+    day_dags = [f"{d}__wenxi-2024" for d in ("yibao_ingest", "yibao_decide", "yibao_tax_push", "yibao_coverage")]
+    day, _ = run_dags(RUNNER, [json.dumps(conf), *day_dags], env, "STATES=")
     assert day["yibao_ingest"]["correct"] == "skipped" and day["yibao_ingest"]["publish"] == "success"
     assert day["yibao_coverage"]["remember"] == "success"
 

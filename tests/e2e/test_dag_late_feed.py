@@ -14,7 +14,6 @@ import pytest
 
 from yibao import pipeline, synth
 
-PROJECT = Path(__file__).resolve().parents[2]
 SEVENTY_DAYS = 70 * 86400
 RUNNER = """
 import json, sys
