@@ -236,10 +236,13 @@ def _payments(frame, out, source, problems, resolve_labels, campaign_start):
     problems.add_quoted(year.isna() | ~year.between(2000, 2100), "YEAR_BAD", frame["paid_year"])
     when = parse_dates(frame["paid_date"])
     problems.add_quoted(when.isna(), "DATE_BAD", frame["paid_date"], "缴费日期")
-    out["paid_fen"] = fen.to_numpy()
-    out["paid_year"] = year.to_numpy()
+    # integer columns whatever the file holds: a row with no readable amount or year is rejected above and
+    # never published, so its 0 is never read (``to_numpy()`` would give float64 for the whole column)
+    out["paid_fen"] = fen.to_numpy("int64", na_value=0)
+    out["paid_year"] = year.to_numpy("int64", na_value=0)
     out["paid_date"] = when.to_numpy()
-    out["channel"] = frame["channel"].astype("str").to_numpy() if "channel" in frame else ""
+    # ``.array``, not ``to_numpy()``: 800k cells stay Arrow text instead of becoming Python strings and back
+    out["channel"] = frame["channel"].astype("str").array if "channel" in frame else ""
     return out
 
 

@@ -140,3 +140,31 @@ def test_blank_rows_in_a_workbook_keep_the_template_row_numbers(tmp_path):
     frame = read_drop(path, load_sources()["minzheng_zongmingdan"])
     assert frame["_row"].tolist() == [1, 3]
     assert frame.attrs["layout"][path.name]["title"][0] == ["闻喜县民政局 2023年11月 困难人口总名单"]
+
+
+def test_tax_payments_reject_bad_amounts_years_and_dates_and_keep_money_as_integer_fen(tmp_path):
+    """One bad amount in a 税务 file must not turn the other rows' money into floats (pandas gives float64
+    for a nullable integer column with a gap), and its rejection says what to fix."""
+    import datetime as dt
+
+    from yibao import policy
+    from yibao.staging import stage
+
+    source = load_sources()["shuiwu_jiaofei"]
+    path = tmp_path / "缴费记录_20231225.csv"
+    path.write_text(
+        "缴费人身份证号码,缴费人姓名,缴费年度,缴费金额（元）,缴费日期,缴费渠道,乡镇（街道）\n"
+        "140823198001011234,张三,2024,\"1,020.50\",2023/10/8,银行代扣,桐城镇\n"
+        "140823198503150023,李四,2024,38.555,2023-10-08,手机APP,桐城镇\n"
+        "140823200006010046,王五,24,380,20231009,柜台,桐城镇\n"
+        "140823198001011234,张三,2024,380,2023-02-30,柜台,桐城镇\n",
+        encoding="utf-8",
+    )
+    rules = policy.load("wenxi-2024")
+    staged = stage(read_drop(path, source), source, as_of=dt.date(2023, 12, 25), home_region=None,
+                   resolve_labels=lambda s: policy.resolve_labels(rules, s))
+    assert staged.rejected["reason_codes"].tolist() == ["AMOUNT_BAD", "YEAR_BAD", "DATE_BAD"]
+    assert "最多两位小数" in staged.rejected.loc[0, "reason_text"]
+    assert staged.rows["paid_fen"].tolist() == [102050]
+    assert staged.rows["paid_fen"].dtype.kind == "i" and staged.rows["paid_year"].dtype.kind == "i"
+    assert staged.rows["channel"].tolist() == ["银行代扣"]
