@@ -165,6 +165,33 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
         assert set(conn.execute(sa.select(items.c.run_id).distinct().where(
             items.c.kind.in_(reconcile.KINDS))).scalars()) == {"fix"}
 
+    # 残联 corrects disability grades, which move nobody's result in 闻喜 (it subsidises 丧失劳动能力的残疾人
+    # whatever the grade): those people are recomputed, and the published decisions and statuses stay as
+    # they are, not written again — and still read as a full run's
+    (disabled,) = (settings.inbox / "残联").glob("*.csv")
+    regraded = _regrade(disabled, 10)
+    shutil.copy2(disabled, twin.inbox / "残联" / disabled.name)
+    stamps = {name: (settings.staging / f"{name}.arrow").stat().st_mtime_ns for name in ("decisions", "person_status")}
+    graded = pipeline.run(settings, as_of=summary.as_of, run_id="grade")
+    full = pipeline.run(twin, as_of=summary.as_of, run_id="grade", full=True)
+    assert graded["mode"] == "correction" and 0 < graded["stages"]["identities"]["people_changed"] <= regraded
+    assert {name: (settings.staging / f"{name}.arrow").stat().st_mtime_ns for name in stamps} == stamps
+    assert graded["coverage"] == full["coverage"] and graded["bills"] == full["bills"]
+    earlier, (mine, theirs) = mine, (_tables(settings), _tables(twin))
+    assert not mine["memberships"].equals(earlier["memberships"])  # the new grades reached the memberships
+    for name, frame in theirs.items():
+        pd.testing.assert_frame_equal(mine[name], frame, check_dtype=False, obj=name)
+
+
+def _regrade(path, rows: int) -> int:
+    """Rewrite the disability roster in place with ``rows`` people's grades changed (一级 ↔ 三级, 二级 ↔ 四级)."""
+    frame = pd.read_csv(path, dtype="str", encoding="gb18030", keep_default_na=False)
+    grade = {"一级": "三级", "二级": "四级", "三级": "一级", "四级": "二级"}
+    picked = frame.index[frame["残疾等级"].isin(list(grade))][:rows]
+    frame.loc[picked, "残疾等级"] = frame.loc[picked, "残疾等级"].map(grade)
+    frame.to_csv(path, index=False, encoding="gb18030")
+    return len(picked)
+
 
 def test_a_changed_register_means_a_full_run_and_says_why(settings, county):
     source, summary = county

@@ -66,6 +66,11 @@ def test_patch_replaces_rows_in_place_whatever_the_way(monkeypatch, runs_limit):
     assert got[["name", "category", "fen"]].astype({"category": "str", "fen": "int64"}).values.tolist() == (
         expected[["name", "category", "fen"]].astype({"fen": "int64"}).values.tolist())
     assert correction._patch(old, new.iloc[0:0]) is old
+    assert patched is not old
+    # the same content given again (out of order, categories as text): nothing moved, the caller keeps its file
+    same = old.to_pandas().astype({"category": "str"}).iloc[[7, 2, 3]]
+    assert correction._patch(old, same) is old
+    assert correction._patch(old, same.assign(fen=[700, 200, 301])) is not old
     with pytest.raises(RuntimeError, match="不一致"):
         correction._patch(old, pd.DataFrame({"key": [99], "name": ["x"], "category": ["低保"], "fen": [1]}))
     with pytest.raises(RuntimeError, match="不一致"):  # one person given twice

@@ -223,7 +223,9 @@ def _read_keys(path: Path, keys: np.ndarray, columns: list[str] | None = None) -
 
 
 def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
-    """``old`` with the rows of ``new``'s keys replaced in place (same keys, same order, same columns).
+    """``old`` with the rows of ``new``'s keys replaced in place (same keys, same order, same columns);
+    ``old`` itself when those rows hold what they held (a correction that moves nobody's result), so the
+    caller can keep the published file instead of writing a million rows again.
 
     The rows are found by hashing the few new keys, not the million old ones. A few runs of changed
     rows: ``old`` is cut around them (slices share its memory) and the pieces are copied once, in order
@@ -239,6 +241,8 @@ def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
     rows = pa.Table.from_pandas(new[old.column_names], preserve_index=False)
     rows = rows.cast(pa.schema([old.schema.field(c) for c in old.column_names])).replace_schema_metadata(None)
     rows = rows.take(pa.array(pd.Index(new["key"]).get_indexer(old["key"].take(pa.array(at)).to_numpy())))
+    if _decoded(rows).equals(_decoded(old.take(pa.array(at)))):
+        return old
     starts = np.flatnonzero(np.r_[True, np.diff(at) != 1])  # runs of adjacent changed rows
     metadata, old = old.schema.metadata, old.replace_schema_metadata(None)
     if len(starts) > PATCH_RUNS:
@@ -252,6 +256,12 @@ def _patch(old: pa.Table, new: pd.DataFrame) -> pa.Table:
             kept_from = at[stop - 1] + 1
         patched = pa.concat_tables([*pieces, old.slice(kept_from)]).unify_dictionaries().combine_chunks()
     return patched.replace_schema_metadata(metadata)
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns as their values: two tables' dictionaries differ even where their values agree."""
+    return pa.table({name: column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+                     for name, column in zip(table.column_names, table.columns, strict=True)})
 
 
 def _replace_keys(old: pd.DataFrame, new: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
@@ -394,9 +404,9 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     memberships = _read_keys(stage_path(settings, "memberships"), keys)
     decided = pipeline.decide(policy, persons, memberships, as_of)
     pipeline.audit_decisions(policy, decided)  # the other rows passed it when they were decided
-    patched = storage.read_staged_table(stage_path(settings, "decisions"))
-    if len(keys):  # nobody recomputed: the published table stays as it is
-        patched = _patch(patched, decided)
+    published = storage.read_staged_table(stage_path(settings, "decisions"))
+    patched = _patch(published, decided) if len(keys) else published
+    if patched is not published:  # nobody recomputed, or nobody's decision moved: the published table stays
         storage.publish_frame(patched, stage_path(settings, "decisions"))
     subsidy = patched["subsidy_fen"].to_numpy()
     return ({"decided": patched.num_rows, "assisted": int((subsidy > 0).sum()), "subsidy_fen": int(subsidy.sum()),
@@ -438,7 +448,7 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
     households = storage.read_staged(stage_path(settings, "partial_households"), columns=["town"])
     aggregates = published_aggregates(settings, rules, households, storage.take_rows(published, keys), mine,
                                       coverage.status_counts(patched.select(["status"]).to_pandas()))
-    return publish_coverage(settings, rules, patched, aggregates, households,
+    return publish_coverage(settings, rules, None if patched is published else patched, aggregates, households,
                             storage.read_staged(stage_path(settings, "refund_candidates"), columns=["key"]),
                             as_of=as_of, run_id=run_id, patched=True)
 

@@ -131,18 +131,20 @@ def audit_statuses(frame: pd.DataFrame | pa.Table, *, by_status: dict[str, int],
         raise RuntimeError("人员状态合计与人员总数不一致")
 
 
-def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame | pa.Table,
+def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.DataFrame | pa.Table | None,
                      aggregates: Aggregates, households: pd.DataFrame, candidates: pd.DataFrame, *, as_of: dt.date,
                      run_id: str, patched: bool = False) -> dict:
     """Publish the statuses (persons' order; a correction's patched ones as Arrow, written as they are)
     with their aggregates, and replace today's warehouse rows. A correction (``patched``) leaves the
     published partly paid households and refund candidates as they are (a roster cannot change them)
-    and may pass only the columns counted here (``town``, ``key``)."""
+    and may pass only the columns counted here (``town``, ``key``); its ``statuses`` are None when
+    nobody's moved (the published file stays)."""
     towns, villages, assisted, by_status = aggregates
 
     path = stage_path(settings, "person_status")
-    published = storage.read_staged_table(path, ["key"])["key"] if patched else None
-    storage.publish_frame(statuses, path, audit=partial(audit_statuses, by_status=by_status, published=published))
+    if statuses is not None:
+        published = storage.read_staged_table(path, ["key"])["key"] if patched else None
+        storage.publish_frame(statuses, path, audit=partial(audit_statuses, by_status=by_status, published=published))
     storage.publish_frame(towns, stage_path(settings, "coverage"))
     storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
     storage.publish_frame(assisted, stage_path(settings, "coverage_assisted"))
