@@ -166,12 +166,13 @@ def test_a_100_row_correction_recomputes_only_its_people_and_matches_a_full_run(
             items.c.kind.in_(reconcile.KINDS))).scalars()) == {"fix"}
 
     # 残联 corrects disability grades, which move nobody's result in 闻喜 (it subsidises 丧失劳动能力的残疾人
-    # whatever the grade): those people are recomputed, and the published decisions and statuses stay as
+    # whatever the grade): those people are recomputed, and the published decisions, statuses and counts stay as
     # they are, not written again — and still read as a full run's
     (disabled,) = (settings.inbox / "残联").glob("*.csv")
     regraded = _regrade(disabled, 10)
     shutil.copy2(disabled, twin.inbox / "残联" / disabled.name)
-    stamps = {name: (settings.staging / f"{name}.arrow").stat().st_mtime_ns for name in ("decisions", "person_status")}
+    stamps = {name: (settings.staging / f"{name}.arrow").stat().st_mtime_ns
+              for name in ("decisions", "person_status", "coverage", "coverage_villages")}
     graded = pipeline.run(settings, as_of=summary.as_of, run_id="grade")
     full = pipeline.run(twin, as_of=summary.as_of, run_id="grade", full=True)
     assert graded["mode"] == "correction" and 0 < graded["stages"]["identities"]["people_changed"] <= regraded

@@ -49,7 +49,7 @@ from yibao.readers import FeedError
 from yibao.run_lock import locked_stage
 from yibao.settings import Settings
 from yibao.sources import Source, load_sources, sources_dir
-from yibao.stages.coverage import publish_coverage, published_aggregates, write_outputs
+from yibao.stages.coverage import publish_coverage, published_aggregates, standing_aggregates, write_outputs
 from yibao.stages.files import feed_path, published_feeds, rejections_path, stage_path
 
 log = logging.getLogger(__name__)
@@ -446,9 +446,11 @@ def recompute_coverage(settings: Settings, people: pa.Table, rules: policy_mod.P
     published = storage.read_staged_table(stage_path(settings, "person_status"))
     patched = _patch(published, mine)
     households = storage.read_staged(stage_path(settings, "partial_households"), columns=["town"])
-    aggregates = published_aggregates(settings, rules, households, storage.take_rows(published, keys), mine,
-                                      coverage.status_counts(patched.select(["status"]).to_pandas()))
-    return publish_coverage(settings, rules, None if patched is published else patched, aggregates, households,
+    by_status = coverage.status_counts(patched.select(["status"]).to_pandas())
+    moved = patched is not published
+    aggregates = (published_aggregates(settings, rules, households, storage.take_rows(published, keys), mine, by_status)
+                  if moved else standing_aggregates(settings, by_status))
+    return publish_coverage(settings, rules, patched if moved else None, aggregates, households,
                             storage.read_staged(stage_path(settings, "refund_candidates"), columns=["key"]),
                             as_of=as_of, run_id=run_id, patched=True)
 

@@ -29,6 +29,7 @@ from yibao.sources import load_sources
 from yibao.stages.files import published_feeds, stage_path
 
 log = logging.getLogger(__name__)
+AGGREGATE_TABLES = ("coverage", "coverage_villages", "coverage_assisted")  # towns, villages, assisted categories
 INSURED_CASES = {"employee_insured": "employee_insurance", "insured_elsewhere": "insured_elsewhere"}
 LIST_COLUMNS = ["town", "village", "should_insure", "status", "paid_date", "paid_fen", "category", "personal_fen",
                 "benefit_start", "benefit_rule", "benefit_clause"]
@@ -99,6 +100,11 @@ class Aggregates(NamedTuple):
     by_status: dict[str, int]
 
 
+def standing_aggregates(settings: Settings, by_status: dict[str, int]) -> Aggregates:
+    """The published aggregates as they are: a correction that moved nobody's status moved no count."""
+    return Aggregates(*(storage.read_staged(stage_path(settings, name)) for name in AGGREGATE_TABLES), by_status)
+
+
 def published_aggregates(settings: Settings, rules: policy.Policy, households: pd.DataFrame,
                          gone: pd.DataFrame, came: pd.DataFrame, by_status: dict[str, int]) -> Aggregates:
     """The published aggregates with the statuses ``gone`` replaced by ``came`` (a correction's people):
@@ -138,16 +144,15 @@ def publish_coverage(settings: Settings, rules: policy.Policy, statuses: pd.Data
     with their aggregates, and replace today's warehouse rows. A correction (``patched``) leaves the
     published partly paid households and refund candidates as they are (a roster cannot change them)
     and may pass only the columns counted here (``town``, ``key``); its ``statuses`` are None when
-    nobody's moved (the published file stays)."""
+    nobody's moved (:func:`standing_aggregates`: the published files stay)."""
     towns, villages, assisted, by_status = aggregates
 
     path = stage_path(settings, "person_status")
     if statuses is not None:
         published = storage.read_staged_table(path, ["key"])["key"] if patched else None
         storage.publish_frame(statuses, path, audit=partial(audit_statuses, by_status=by_status, published=published))
-    storage.publish_frame(towns, stage_path(settings, "coverage"))
-    storage.publish_frame(villages, stage_path(settings, "coverage_villages"))
-    storage.publish_frame(assisted, stage_path(settings, "coverage_assisted"))
+        for name, table in zip(AGGREGATE_TABLES, (towns, villages, assisted), strict=True):
+            storage.publish_frame(table, stage_path(settings, name))
     if not patched:
         storage.publish_frame(households, stage_path(settings, "partial_households"))
         storage.publish_frame(candidates, stage_path(settings, "refund_candidates"))
