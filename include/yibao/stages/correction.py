@@ -406,7 +406,7 @@ def recompute_decisions(settings: Settings, people: pa.Table, policy: policy_mod
     pipeline.audit_decisions(policy, decided)  # the other rows passed it when they were decided
     published = storage.read_staged_table(stage_path(settings, "decisions"))
     patched = _patch(published, decided) if len(keys) else published
-    if patched is not published:  # nobody recomputed, or nobody's decision moved: the published table stays
+    if patched is not published:  # else nobody was recomputed or nobody's decision moved: the file stays
         storage.publish_frame(patched, stage_path(settings, "decisions"))
     subsidy = patched["subsidy_fen"].to_numpy()
     return ({"decided": patched.num_rows, "assisted": int((subsidy > 0).sum()), "subsidy_fen": int(subsidy.sum()),
