@@ -117,9 +117,8 @@ def person_statuses(
     personal_fen for should-insure people; ``memberships`` key and status (for no-waiting groups).
     """
     out = persons.reindex(columns=STATUS_INPUTS).reset_index(drop=True)
-    for column in ("household_id",):
-        if out[column].isna().any():
-            out[column] = out[column].astype("str").where(out[column].notna(), "")
+    if out["household_id"].isna().any():  # Arrow's fill, not a million-row where()
+        out["household_id"] = out["household_id"].fillna("").astype("str")
     for column in ("town", "village"):  # few distinct values: every later group-by and sort is on codes
         if not isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype("str").astype("category")
