@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from yibao import storage, tax_exchange
 from yibao.errors import UserError
 from yibao.masking import mask_id_series, mask_name
-from yibao.money import to_fen, yuan
+from yibao.money import to_fen, yuan_grouped
 from yibao.storage import bill_versions, bills, push_batches
 
 APPROVED = ("approved", "auto_approved")
@@ -159,19 +159,20 @@ def review_markdown(batch: sa.Row) -> str:
     """The reviewer's page (Chinese, Markdown): counts, totals by fund and town, largest changes."""
     s = json.loads(batch.summary)
     c = s["counts"]
-    lines = [(f"**批次** `{batch.batch_id}` · 共 **{batch.bills}** 张：新增 {c['new']}，变更 {c['amended']}，"
-              f"作废 {c['cancelled']}；资助金额变动合计（绝对值）{yuan(batch.moved_fen)} 元。")]
+    lines = [(f"**批次** `{batch.batch_id}` · 共 **{batch.bills:,}** 张：新增 {c['new']:,}，变更 {c['amended']:,}，"
+              f"作废 {c['cancelled']:,}；资助金额变动合计（绝对值）{yuan_grouped(batch.moved_fen)} 元。")]
     if s.get("since_rejected"):
         r = s["since_rejected"]
-        lines.append(f"\n> 上次驳回的批次 `{r['batch_id']}`（{r['bills_then']} 张）再次提交；驳回后新产生的单据版本："
-                     f"新增 {r['new']}，变更 {r['amended']}，作废 {r['cancelled']}。")
+        lines.append(f"\n> 上次驳回的批次 `{r['batch_id']}`（{r['bills_then']:,} 张）再次提交；驳回后新产生的单据版本："
+                     f"新增 {r['new']:,}，变更 {r['amended']:,}，作废 {r['cancelled']:,}。")
     lines += ["\n#### 按资金来源 (by fund)", "| 资金 | 本批金额（元） |", "|---|---:|"]
-    lines += [f"| {fund} | {yuan(fen)} |" for fund, fen in s["funds"].items()]
+    lines += [f"| {fund} | {yuan_grouped(fen)} |" for fund, fen in s["funds"].items()]
     lines += ["\n#### 按乡镇 (by town)", "| 乡镇 | 张数 | 本批金额（元） | 变动（元） |", "|---|---:|---:|---:|"]
-    lines += [f"| {t['town']} | {t['bills']} | {yuan(t['after_fen'])} | {yuan(t['delta_fen'])} |" for t in s["towns"]]
+    lines += [f"| {t['town']} | {t['bills']:,} | {yuan_grouped(t['after_fen'])} | {yuan_grouped(t['delta_fen'])} |"
+              for t in s["towns"]]
     lines += ["\n#### 变动最大的单据 (largest changes)", "| 身份证号 | 姓名 | 乡镇 | 变动 | 原金额 | 新金额 |",
               "|---|---|---|---|---:|---:|"]
-    lines += [f"| {x['id']} | {x['name']} | {x['town']} | {CHANGE_LABELS[x['change']]} | {yuan(x['before_fen'])} | "
-              f"{yuan(x['after_fen'])} |" for x in s["largest"]]
+    lines += [f"| {x['id']} | {x['name']} | {x['town']} | {CHANGE_LABELS[x['change']]} | "
+              f"{yuan_grouped(x['before_fen'])} | {yuan_grouped(x['after_fen'])} |" for x in s["largest"]]
     lines.append("\n批准后推送至税务前置库；驳回则本批暂缓（不会丢失），下次运行连同新变化再次提交审批。")
     return "\n".join(lines)

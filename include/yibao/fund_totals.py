@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from yibao.money import yuan
+from yibao.money import yuan_grouped
 from yibao.outputs.xlsx import Sheet, write_xlsx
 
 LINE_COLUMNS = ["fund", "town", "category", "basis", "persons", "amount_fen"]
@@ -52,9 +52,10 @@ def write_transfer_request(path: Path, lines: pd.DataFrame, bills: pd.DataFrame,
     billed = int(bills.loc[bills["status"] == "active", "subsidy_fen"].sum())
     total = int(lines["amount_fen"].sum())
     if total != billed:
-        raise RuntimeError(f"资金拨付合计 {yuan(total)} 元与单据资助金额合计 {yuan(billed)} 元不一致，未输出")
+        raise RuntimeError(f"资金拨付合计 {yuan_grouped(total)} 元与单据资助金额合计 {yuan_grouped(billed)} 元不一致，"
+                           "未输出")
     heading = (f"{title}（截至 {as_of.isoformat()}）",
-               f"金额单位：元。合计 {yuan(total)} 元，与特殊缴费单据资助金额合计逐分核对一致。")
+               f"金额单位：元。合计 {yuan_grouped(total)} 元，与特殊缴费单据资助金额合计逐分核对一致。")
     by_fund = lines.groupby("fund", sort=False).agg(persons=("persons", "sum"), amount_fen=("amount_fen", "sum"))
     by_town = lines.groupby(["fund", "town"], sort=False).agg(persons=("persons", "sum"),
                                                               amount_fen=("amount_fen", "sum"))

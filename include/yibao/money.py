@@ -36,6 +36,15 @@ def yuan(fen: int) -> str:
     return str(fen_to_yuan(fen))
 
 
+def yuan_grouped(fen: int) -> str:
+    """:func:`yuan` with thousands separators, for totals a person reads (a county's batch runs to millions).
+
+    >>> yuan_grouped(1983456800), yuan_grouped(38000), yuan_grouped(-123456)
+    ('19,834,568.00', '380.00', '-1,234.56')
+    """
+    return f"{fen_to_yuan(fen):,}"
+
+
 def yuan_series(fen: pd.Series) -> pd.Series:
     """Vectorized :func:`yuan` for integer fen columns (what leaves the system in bulk).
 

@@ -50,7 +50,7 @@ def review(settings: Settings, batch_id: str) -> tuple[str, str]:
     """Subject and Markdown body of a batch's approval page."""
     with storage.engine(settings.warehouse_url).connect() as conn:
         batch = conn.execute(storage.push_batches.select().where(storage.push_batches.c.batch_id == batch_id)).one()
-    return (f"审批特殊缴费单据批次：{batch.bills} 张待推送税务 (approve bills for tax)", approval.review_markdown(batch))
+    return (f"审批特殊缴费单据批次：{batch.bills:,} 张待推送税务 (approve bills for tax)", approval.review_markdown(batch))
 
 
 def batch_status(settings: Settings, batch_id: str) -> str:

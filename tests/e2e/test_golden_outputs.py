@@ -182,11 +182,12 @@ def outbox_digests(settings) -> dict:
 
 
 def summary_numbers(result: dict) -> dict:
-    """The summary's business numbers, without what names a run or depends on the clock."""
+    """The summary's business numbers, without what names a run or depends on the clock; keys sorted (feeds
+    are summarized in the order they finish)."""
 
     def strip(value):
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in VOLATILE}
+            return {k: strip(value[k]) for k in sorted(value) if k not in VOLATILE}
         return value
 
     return strip({k: result[k] for k in SUMMARY})

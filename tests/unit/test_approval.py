@@ -50,6 +50,7 @@ def test_the_reviewer_sees_counts_fund_and_town_totals_and_the_largest_changes_m
         "140823********123X", "李*", "cancelled", 28000, 0)
     subject, body = money_path.review(ready, batch["batch_id"])
     assert "3 张" in subject and "| 东镇镇 | 1 | 0.00 | -280.00 |" in body and B not in body and "李四" not in body
+    assert "资助金额变动合计（绝对值）546.00 元" in body and "| 桐城镇 | 2 | 570.00 | 266.00 |" in body
 
 
 def test_a_rejected_batch_is_held_and_offered_again_with_what_changed_since(ready, make_bills):

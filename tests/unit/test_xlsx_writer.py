@@ -43,7 +43,7 @@ def test_values_headers_and_types_read_back(tmp_path, frame):
     assert rows[5][3] is None, "NaN becomes an empty cell, not a number"
     assert rows[8][0] is None and rows[8][1] is None
     assert rows[3][5] is None
-    assert ws["B2"].number_format == "0.00" and ws["D2"].number_format == "0.00%"
+    assert ws["B2"].number_format == "#,##0.00" and ws["D2"].number_format == "0.00%"
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:F9"
     assert ws.column_dimensions["A"].width >= 8

@@ -7,7 +7,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from yibao.campaign_view import CountyView
-from yibao.money import yuan
+from yibao.money import yuan_grouped
 from yibao.outputs import charts
 
 CHANGES = {"new": "新增", "amended": "变更", "cancelled": "作废"}
@@ -38,7 +38,7 @@ def render(view: CountyView, counties: list[str], base: str) -> str:
     latest = view.trend[-1] if view.trend else None
     env = Environment(loader=PackageLoader("yibao.outputs", "templates"), autoescape=select_autoescape(["j2", "html"]))
     return env.get_template("campaign.html.j2").render(
-        v=view, counties=counties, base=base, chart=chart, latest=latest, pct=_pct, num=_num, yuan=yuan,
+        v=view, counties=counties, base=base, chart=chart, latest=latest, pct=_pct, num=_num, yuan=yuan_grouped,
         changes=CHANGES, stages=STAGES, pending=[b for b in view.batches if b["status"] == "pending"],
         task=sum(t["task_population"] or 0 for t in towns) or None,
     )

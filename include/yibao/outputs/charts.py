@@ -45,13 +45,29 @@ def progress_bars(labels: Sequence[str], rates: Sequence[float | None], notes: S
     return "".join(parts)
 
 
+def axis_ticks(highest: float) -> list[int]:
+    """Gridline values from 0 past ``highest`` (by at least 2%) in round steps (1, 2, 2.5 or 5 × 10ⁿ people),
+    three to six of them, so a reader can read a count off the axis.
+
+    >>> axis_ticks(4562), axis_ticks(1), axis_ticks(0), axis_ticks(980_000)[-2:]
+    ([0, 1000, 2000, 3000, 4000, 5000], [0, 1, 2], [0, 1, 2], [800000, 1000000])
+    """
+    raw = max(highest, 1) / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = max(1, next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+    steps = max(2, math.ceil(max(highest, 1) * 1.02 / step))
+    return [round(step * k) for k in range(steps + 1)]
+
+
 def trend_lines(days: Sequence[dt.date], series: dict[str, Sequence[float]], window: tuple[dt.date, dt.date],
                 title: str = "") -> str:
-    """Lines of values (e.g. paid people) over run dates, drawn across the whole collection window."""
-    width, height, left, bottom, top, right = 720, 260, 70, 36, 20, 20
+    """Lines of values (e.g. paid people) over run dates, drawn across the whole collection window, with the
+    legend above the plot (never over a line)."""
+    width, height, left, bottom, top, right = 720, 272, 70, 36, 32, 20
     start, end = window[0], max(window[1], *days) if days else window[1]
     span = max((end - start).days, 1)
-    peak = max([1.0, *[v for values in series.values() for v in values]]) * 1.1
+    ticks = axis_ticks(max([0, *[v for values in series.values() for v in values]]))
+    peak = ticks[-1]
 
     def x(day: dt.date) -> float:
         return left + (width - left - right) * (day - start).days / span
@@ -61,8 +77,7 @@ def trend_lines(days: Sequence[dt.date], series: dict[str, Sequence[float]], win
 
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
              f'aria-label="{escape(title)}" {FONT} font-size="12">')]
-    for k in range(5):
-        value = peak * k / 4
+    for value in ticks:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#e3e7eb"/>'
                      f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:,.0f}</text>')
     for day in (window[0], window[1]):
@@ -77,8 +92,8 @@ def trend_lines(days: Sequence[dt.date], series: dict[str, Sequence[float]], win
                      for d, v in zip(days, values, strict=True))
     legend_x = left + 10
     for i, (name, color) in enumerate(zip(series, [BLUE, GREEN, ORANGE, RED], strict=False)):
-        parts.append(f'<rect x="{legend_x + i * 150}" y="{top + 2}" width="12" height="12" fill="{color}"/>'
-                     f'<text x="{legend_x + i * 150 + 18}" y="{top + 12}">{escape(name)}</text>')
+        parts.append(f'<rect x="{legend_x + i * 150}" y="4" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{legend_x + i * 150 + 18}" y="14">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -9,7 +9,7 @@ streams it into the zip, millions of cells per second, and still guarantees what
 - Chinese headers in a bold, shaded, frozen header row with an autofilter; optional title rows above it
   (the departments' templates, e.g. 闻喜 附件2), merged across the table;
 - column widths that fit CJK text (a CJK character counts double);
-- integer fen shown as yuan numbers ``0.00`` (written as exact decimal text, summable in Excel); dates as
+- integer fen shown as yuan numbers ``#,##0.00`` (written as exact decimal text, summable in Excel); dates as
   real dates shown ``yyyy-mm-dd``;
 - the file appears atomically (temp file, then ``os.replace``): a reader never sees half a workbook.
 
@@ -206,15 +206,17 @@ def _prepare(sheet: Sheet, column: str, strings: list[pa.Array] | None, base: in
     if column in sheet.money_fen or column in sheet.percent or (
         pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     ):
+        grouping = 0
         if column in sheet.money_fen:
             number, style = _yuan_text(values), f' s="{STYLE_MONEY}"'
+            grouping = max(display_width(number) - 4, 0) // 3  # the thousands separators Excel shows
         else:
             style = f' s="{STYLE_PERCENT}"' if column in sheet.percent else ""
             raw = _one_chunk(pa.array(values, from_pandas=True))
             if pa.types.is_floating(raw.type):
                 raw = pc.if_else(pc.is_finite(raw), raw, pa.scalar(None, raw.type))
             number = raw.cast(pa.string())
-        width = max(header_width, display_width(number) + 2, MIN_WIDTH)
+        width = max(header_width, display_width(number) + grouping + 2, MIN_WIDTH)
         return _Column(f'"{style}><v>', number, "</v></c>", min(width, MAX_WIDTH)), base
     if strings is None:
         text = display_text(values)
@@ -375,7 +377,7 @@ STYLES = (
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">'
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
-    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
