@@ -66,6 +66,28 @@ def settings(db_urls, tmp_path) -> Settings:
     )
 
 
+@pytest.fixture
+def twin(settings, tmp_path, request):
+    """A second home and databases on the same backend, for the full run to compare with."""
+    home = tmp_path / "twin"
+    if settings.warehouse_url.startswith("sqlite"):
+        yield dataclasses.replace(settings, home=home, inbox=home / "inbox" / "wenxi-2024",
+                                  warehouse_url=f"sqlite:///{home / 'w.db'}", tax_exchange_url=f"sqlite:///{home / 'x.db'}")
+        return
+    admin_url = sa.engine.make_url(settings.warehouse_url).set(database="postgres")
+    name = f"yibao_twin_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(settings.warehouse_url).set(database=name).render_as_string(hide_password=False)
+    yield dataclasses.replace(settings, home=home, inbox=home / "inbox" / "wenxi-2024", warehouse_url=url,
+                              tax_exchange_url=url)
+    sa.create_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's data folder or databases by accident."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from yibao.errors import UserError
 from yibao.sources import Source
@@ -98,17 +98,36 @@ def _cell_text(values: pd.Series) -> pd.Series:
     return pd.Series(cells, index=values.index, dtype="str")
 
 
-def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
-    """The first sheet's cells as text columns (0, 1, …), once :func:`check_xlsx` has bounded what reading
-    it may cost. Rows with no text at all are dropped; the index is each kept row's 0-based sheet row."""
+def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
+    """Each worksheet, in the workbook's order, with its cells as text columns (0, 1, …) once
+    :func:`check_xlsx` has bounded what reading them may cost; a hidden sheet (a template's drop-down
+    lists, or last month's roster hidden away) is not read: ``None``.
+
+    Rows with no text at all are dropped; the index is each kept row's 0-based sheet row.
+    """
     try:
         check_xlsx(path)
     except XlsxRefused as exc:
         raise FeedError(f"文件 {name} 已拒收：{exc}") from None
     try:
-        cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = [(meta.name, meta.visible == SheetVisibleEnum.Visible) for meta in workbook.sheets_metadata
+                  if meta.typ == SheetTypeEnum.WorkSheet]
+        read = [(sheet, _cells_frame(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
+                 if visible else None) for sheet, visible in sheets]
     except (CalamineError, OSError, ValueError) as exc:
         raise FeedError(f"文件 {name} 不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
+    if all(cells is None for _, cells in read):
+        raise FeedError(f"文件 {name} 没有可见的工作表")
+    return read
+
+
+def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
+    """The first visible worksheet of :func:`xlsx_sheets` (a file of ID numbers to check)."""
+    return next(cells for _, cells in xlsx_sheets(path, name) if cells is not None)
+
+
+def _cells_frame(cells: list[list]) -> pd.DataFrame:
     raw = pd.DataFrame(cells, dtype=object)
     text = {column: _cell_text(raw[column]) for column in raw.columns}
     frame = pd.DataFrame(text, index=raw.index)
@@ -116,27 +135,45 @@ def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
     return frame[~blank] if len(frame.columns) else frame
 
 
-def _find_header(rows: list[list[str]], source: Source, name: str) -> int:
+def _header_at(rows: list[list[str]], source: Source) -> int | None:
     """The first row (within the first few) holding every required header: title rows above it are skipped."""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         found = set(source.header_map([c for c in row if c]).values())
         if all(col in found for col in source.required):
             return i
+    return None
+
+
+def _no_header(source: Source, name: str) -> FeedError:
     wanted = "、".join(source.header(c) for c in source.required)
-    raise FeedError(f"文件 {name} 缺少必填列（应包含：{wanted}），请使用规定模板")
+    return FeedError(f"文件 {name} 缺少必填列（应包含：{wanted}），请使用规定模板")
 
 
-def _xlsx_table(path: Path, source: Source, name: str) -> pd.DataFrame:
-    cells = xlsx_frame(path, name)
-    top = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy().tolist()
-    at = _find_header(top, source, name)
-    header_row = cells.index[at]
-    raw = cells[cells.index > header_row]
-    raw = raw.set_axis([c.strip() for c in top[at]], axis=1).reset_index(names="_row")
-    raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
-    raw = raw[[*raw.columns[1:], "_row"]]
-    raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in top[:at]]
-    return raw
+def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+    """The roster tables of a workbook: every visible worksheet with the template's header, each with its own
+    title rows and row numbers (a roster kept one sheet per town is read whole); and what was not read,
+    for the feed's summary: hidden sheets, and sheets with content but without the header (填表说明…)."""
+    tables, skipped = [], []
+    for sheet, cells in xlsx_sheets(path, name):
+        if cells is None:
+            skipped.append(f"{sheet}（隐藏）")
+            continue
+        top = cells.iloc[:HEADER_SEARCH_ROWS].to_numpy().tolist()
+        at = _header_at(top, source)
+        if at is None:
+            if len(cells):
+                skipped.append(f"{sheet}（无规定表头）")
+            continue
+        header_row = cells.index[at]
+        raw = cells[cells.index > header_row]
+        raw = raw.set_axis([c.strip() for c in top[at]], axis=1).reset_index(names="_row")
+        raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
+        raw = raw[[*raw.columns[1:], "_row"]]
+        raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in top[:at]]
+        tables.append((sheet, raw))
+    if not tables:
+        raise _no_header(source, name)
+    return tables, skipped
 
 
 def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
@@ -151,7 +188,8 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     end = data.find(b"\n")
     first_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
     header = [c.strip() for c in next(csv.reader([first_line]))]
-    _find_header([header], source, name)
+    if _header_at([header], source) is None:
+        raise _no_header(source, name)
     ragged: list[tuple[int | None, int, str]] = []
 
     def keep_aside(row: pacsv.InvalidRow) -> str:
@@ -231,17 +269,33 @@ def _text_bytes(values: pd.Series) -> int:
 
 
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
-    """Read one drop into canonical columns plus ``_file`` (the department's file name) and ``_row``.
+    """Read one drop into canonical columns plus ``_file`` (where the department finds the row) and ``_row``.
 
     ``_row`` is the 1-based data row number under the header, as the clerk counts rows in the template.
-    Columns the feed does not use are kept as ``_x:<header>`` so the feedback workbook can give the
-    department its rows back as sent; ``attrs["layout"]`` holds each file's title rows and headers.
+    ``_file`` is the department's file name; a workbook with several roster sheets (one per town, say) is
+    read whole, and then ``_file`` names the sheet too: ``总名单.xlsx（工作表“侯村镇”）``. Columns the feed
+    does not use are kept as ``_x:<header>`` so the feedback workbook can give the department its rows
+    back as sent; ``attrs["layout"]`` holds each file's (or sheet's) title rows, headers and sheet name, and
+    ``attrs["skipped_sheets"]`` what of a workbook was not read (hidden sheets, sheets without the header).
     """
-    name = name or path.name
+    return read_feed([(path, name or path.name)], source)
+
+
+def _drop_frames(path: Path, source: Source, name: str) -> tuple[list[pd.DataFrame], list[str]]:
     where = f"{source.department}的文件“{name}”"
-    raw = (_xlsx_table if source.format == "xlsx" else _csv_table)(path, source, where)
-    if raw.empty:
+    if source.format == "xlsx":
+        tables, skipped = _xlsx_tables(path, source, where)
+    else:
+        tables, skipped = [("", _csv_table(path, source, where))], []
+    tables = [(sheet, raw) for sheet, raw in tables if not raw.empty]
+    if not tables:
         raise FeedError(f"{where} 没有数据行")
+    frames = [_canonical(raw, source, name) if len(tables) == 1 else
+              _canonical(raw, source, f"{name}（工作表“{sheet}”）", sheet) for sheet, raw in tables]
+    return frames, [f"{name}：{sheet}" for sheet in skipped]
+
+
+def _canonical(raw: pd.DataFrame, source: Source, label: str, sheet: str | None = None) -> pd.DataFrame:
     header = [str(c) for c in raw.columns if not str(c).startswith("_")]
     columns: dict[str, pd.Series] = {}
     for position, column in enumerate(frame_columns(source, header)):
@@ -250,23 +304,29 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     for column in source.columns:
         columns.setdefault(column, pd.Series("", index=raw.index, dtype="str"))
     frame = pd.DataFrame(columns).reset_index(drop=True)
-    frame["_file"] = name
+    frame["_file"] = label
     frame["_row"] = raw["_row"].to_numpy(np.int64)
     for extra in ("_ragged", "_raw"):
         frame[extra] = raw[extra].fillna("").astype("str").to_numpy() if extra in raw else ""
-    frame.attrs["layout"] = {name: {"title": raw.attrs.get("title", []), "header": header}}
+    frame.attrs["layout"] = {label: {"title": raw.attrs.get("title", []), "header": header,
+                                     **({"sheet": sheet} if sheet else {})}}
     return frame
 
 
 def read_feed(files: list[tuple[Path, str]], source: Source) -> pd.DataFrame:
     """All drops of one feed concatenated; ``files`` are (landed path, department file name) pairs."""
-    frames = [read_drop(path, source, name) for path, name in files]
+    frames, skipped = [], []
+    for path, name in files:
+        drop, passed_over = _drop_frames(path, source, name)
+        frames += drop
+        skipped += passed_over
     if not frames:
         return pd.DataFrame(columns=[*source.columns, "_file", "_row", "_ragged", "_raw"])
-    feed = pd.concat(frames, ignore_index=True)
+    feed = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     # optional columns (present in some drops only) and unused department columns: blank where a drop lacks them
     for column in [*source.optional, *feed.columns[feed.columns.str.startswith("_x:")]]:
         if column in feed:
             feed[column] = feed[column].fillna("")
     feed.attrs["layout"] = {k: v for f in frames for k, v in f.attrs["layout"].items()}
+    feed.attrs["skipped_sheets"] = skipped
     return feed

@@ -41,6 +41,35 @@ def test_xlsx_title_rows_are_skipped_and_rows_numbered_like_the_template(tmp_pat
     assert set(frame["_file"]) == {"民政/总名单.xlsx"}
 
 
+def test_a_roster_kept_one_sheet_per_town_is_read_whole_and_every_other_sheet_is_named(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("填表说明").write_string(0, 0, "人员类别请从下拉列表选择")
+    towns = {"桐城镇": [["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+                        ["2", "桐城镇", "东街村", "李四", "14082319800101123X", "城镇低保家庭成员"]],
+             "东镇镇": [["1", "东镇镇", "上院村", "王五", "140823200001011231", "农村低保家庭成员"]]}
+    for town, rows in towns.items():
+        ws = wb.add_worksheet(town)
+        ws.write_string(0, 0, f"{town} 困难人口名单")
+        ws.write_row(1, 0, ROSTER_HEADER)
+        for r, row in enumerate(rows, start=2):
+            ws.write_row(r, 0, row)
+    old = wb.add_worksheet("上月名单")  # last month's roster, hidden away: never read
+    old.write_row(0, 0, ROSTER_HEADER)
+    old.write_row(1, 0, ["1", "桐城镇", "东街村", "赵六", "140823194001011220", "农村特困供养人员"])
+    old.hide()
+    wb.add_worksheet("Sheet5")  # blank: nothing to report
+    wb.close()
+
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["name"].tolist() == ["张三", "李四", "王五"]
+    assert frame["_file"].tolist() == ["民政/总名单.xlsx（工作表“桐城镇”）"] * 2 + ["民政/总名单.xlsx（工作表“东镇镇”）"]
+    assert frame["_row"].tolist() == [1, 2, 1], "rows are numbered within their own sheet"
+    assert frame.attrs["layout"]["民政/总名单.xlsx（工作表“东镇镇”）"] == {
+        "title": [["东镇镇 困难人口名单"]], "header": ROSTER_HEADER, "sheet": "东镇镇"}
+    assert frame.attrs["skipped_sheets"] == ["民政/总名单.xlsx：填表说明（无规定表头）", "民政/总名单.xlsx：上月名单（隐藏）"]
+
+
 def test_an_id_stored_as_a_number_is_shown_as_excel_shows_it_not_as_wrong_digits(tmp_path):
     path = tmp_path / "总名单.xlsx"
     write_roster_xlsx(path, [["1", "桐城镇", "东街村", "张三", "370481198001011234", "低保"]], numeric_id_row=0)

@@ -2,8 +2,9 @@
 
 闻喜's notice asks departments to correct what the 医保局 sends back (对县医保局反馈信息有误的，要及时核实修改后
 报至县医保局). One workbook per department per run, in the dated outbox: a cover sheet (counts per problem
-and what to do about each), then one sheet per file in the department's own layout — its title rows and
-the columns it sent, in its order — plus 问题代码, 问题说明, 建议身份证号码 and 原表行号. Rows come from staging
+and what to do about each), then one sheet per file (per sheet, named as the department named it, for a
+workbook sent one sheet per town) in the department's own layout — its title rows and the columns it sent,
+in its order — plus 问题代码, 问题说明, 建议身份证号码 and 原表行号. Rows come from staging
 (the row as read) and from the register cross-check (looked up in the as-read roster by file and row).
 Full IDs are fine here: it is the department's own data, and only its rows are in its workbook.
 """
@@ -143,8 +144,9 @@ def write_feedback(settings: Settings, *, as_of: dt.date, county_name: str) -> d
                 names = sorted(rows["_file"].unique())
                 for n, file in enumerate(names, start=1):
                     part = rows[rows["_file"] == file].sort_values("_row")
-                    label = source.title if len(names) == 1 else f"{source.title}{n}"
-                    sheets.append(_file_sheet(label, part, source, layouts.get(file, {})))
+                    layout = layouts.get(file, {})  # a roster sent one sheet per town comes back that way
+                    label = layout.get("sheet") or (source.title if len(names) == 1 else f"{source.title}{n}")
+                    sheets.append(_file_sheet(label, part, source, layout))
                     files[file] = len(part)
                 everything.append(rows[["reason_codes"]])
             all_rows = pd.concat(everything, ignore_index=True)

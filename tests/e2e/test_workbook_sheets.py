@@ -1,0 +1,123 @@
+"""A roster kept one sheet per town, as many departments keep it, beside a sheet of notes and last month's
+roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and statuses equal
+those of the same roster sent on one sheet; the hidden and the notes sheets are named in the feed's summary
+and not read; rejected rows go back under the department's own sheet names and row numbers. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from yibao import pipeline, storage, synth
+
+FEED = "minzheng_zongmingdan"
+STAGED = ["memberships", "decisions", "person_status", "coverage"]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    out = tmp_path_factory.mktemp("inbox") / "wenxi-2024"
+    summary = synth.generate("wenxi-2024", 4000, 13, out)
+    return out, summary
+
+
+def _split_by_town(path) -> dict[str, list[list]]:
+    """Rewrite the roster workbook one sheet per town (each with the title rows and the header, cells of the
+    same types), after a notes sheet and before a hidden sheet holding someone who is not on the roster;
+    returns each town's data rows as written."""
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    header = [str(c) for c in grid[at]]
+    town_at = next(i for i, h in enumerate(header) if h.startswith("乡镇"))
+    towns: dict[str, list[list]] = {}
+    for row in grid[at + 1 :]:
+        towns.setdefault(str(row[town_at]), []).append(row)
+    book = xlsxwriter.Workbook(str(path))
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+
+    def write(sheet, rows) -> None:
+        for r, cells in enumerate(rows):
+            for c, value in enumerate(cells):
+                if isinstance(value, float):  # numbers stay numbers (an ID Excel damaged stays damaged)
+                    sheet.write_number(r, c, value)
+                elif isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), day)
+                elif value not in ("", None):
+                    sheet.write_string(r, c, str(value))
+
+    write(book.add_worksheet("填表说明"), [["每个乡镇一个工作表；人员类别请从下拉列表选择"]])
+    for town, rows in towns.items():
+        write(book.add_worksheet(town), [*grid[:at], grid[at], *rows])
+    hidden = book.add_worksheet("上月名单")
+    stranger = list(grid[at + 1])
+    stranger[header.index("身份证号码（务必正确）")] = "140823194001011239"
+    write(hidden, [grid[at], stranger])
+    hidden.hide()
+    book.close()
+    return towns
+
+
+def _outputs(settings) -> dict[str, pd.DataFrame]:
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        bills = pd.read_sql(sa.select(storage.bills), conn).drop(columns=["run_id"])
+        rejections = pd.read_sql(sa.select(storage.rejections), conn)
+    out = {"bills": bills.sort_values("bill_no").reset_index(drop=True),
+           # the same people rejected for the same reasons (files and row numbers differ: sheets)
+           "rejections": rejections[["stage", "feed", "id_masked", "town", "reason_codes", "suggested_id_masked"]]
+           .sort_values(["stage", "feed", "id_masked", "reason_codes"]).reset_index(drop=True)}
+    for name in STAGED:
+        frame = storage.read_staged(settings.staging / f"{name}.arrow").astype("str")
+        out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return out
+
+
+def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_roster_on_one_sheet(
+        settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
+    towns = _split_by_town(roster)
+    assert len(towns) > 5
+
+    split = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    whole = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    feed = split["feeds"][FEED]
+    assert feed["status"] == "ok" and feed["rows_read"] == whole["feeds"][FEED]["rows_read"]
+    name = f"民政/{roster.name}"
+    assert feed["sheets_skipped"] == [f"{name}：填表说明（无规定表头）", f"{name}：上月名单（隐藏）"]
+    assert whole["feeds"][FEED]["sheets_skipped"] == []
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+    # Each rejected roster row names its sheet and its row there, and goes back on that sheet, as sent.
+    with storage.engine(settings.warehouse_url).connect() as conn:
+        mine = pd.read_sql(sa.select(storage.rejections).where(storage.rejections.c.feed == FEED), conn)
+    assert len(mine) > 0
+    prefix = f"{name}（工作表“"
+    assert mine["file"].str.startswith(prefix).all()
+    rejected = {(f.removeprefix(prefix).removesuffix("”）"), n) for f, n in zip(mine["file"], mine["row_no"])}
+    (workbook,) = (settings.outbox / summary.as_of.isoformat() / "部门反馈").glob("民政局_*.xlsx")
+    returned = set()
+    for sheet in openpyxl.load_workbook(workbook).worksheets[1:]:
+        rows = list(sheet.iter_rows(values_only=True))
+        header_at = next(i for i, r in enumerate(rows) if r[-1] == "原表行号")
+        header = list(rows[header_at])
+        if sheet.title not in towns:  # the other 民政 feed's sheet
+            continue
+        for r in rows[header_at + 1 :]:
+            sent = towns[sheet.title][int(r[-1]) - 1]
+            for column in ("姓名（务必正确）", "身份证号码（务必正确）"):
+                at = header.index(column)
+                assert str(r[at]) == str(sent[at]).removesuffix(".0") or "EXCEL" in r[-4], (sheet.title, r[-1])
+            returned.add((sheet.title, int(r[-1])))
+    assert returned == rejected
