@@ -4,7 +4,8 @@ A rerun over the same drop finds the same hash and reads the same bytes; a corre
 file with a new hash, so what was loaded on any day can always be shown again.
 
 Only plain files inside the inbox are taken: a symlink (to a file or a department folder) or a path that
-leads outside the inbox is refused, and so is a hidden file; each refusal is reported with its reason.
+leads outside the inbox is refused, and so is a hidden file or a drop in another format than the feed's
+(an ``.xls`` for an ``.xlsx`` roster); each refusal is reported with its reason.
 When a feed's config keeps only the current drop (``current: newest_by_name_date`` or
 ``newest_by_arrival``), the older drops are still landed and listed as superseded, never merged.
 """
@@ -93,15 +94,31 @@ def _refusal(inbox: Path, path: Path) -> Refused | None:
     return None
 
 
+FORMATS = {".xlsx": "Excel 工作簿", ".csv": "CSV（逗号分隔）"}
+
+
 def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
-    """The plain files in the inbox that belong to a feed (stable order), and the ones refused."""
+    """The plain files in the inbox that belong to a feed (stable order), and the ones refused.
+
+    The extension's case does not matter (``总名单.XLSX`` is a drop). A file named as the feed's drops but
+    in another format (``总名单.xls`` from WPS, ``户籍人口.xlsx`` for a CSV feed) is refused with what to do,
+    never passed over in silence.
+    """
+    pattern = Path(source.files)
+    wanted = pattern.suffix.lower()
     found, refused = [], []
-    for path in sorted(inbox.glob(source.files)):
+    for path in sorted(inbox.glob(pattern.with_suffix(".*").as_posix())):
         problem = _refusal(inbox, path)
         if problem is not None:
             refused.append(problem)
-        elif path.is_file():
+        elif not path.is_file():
+            continue
+        elif path.suffix.lower() == wanted:
             found.append(path)
+        else:
+            refused.append(Refused(path.relative_to(inbox).as_posix(),
+                                   f"文件格式为 {path.suffix}，本数据源只读取 {wanted}（{FORMATS.get(wanted, wanted)}），"
+                                   f"未导入；请另存为 {wanted} 后重新报送", fatal=False))
     return found, refused
 
 

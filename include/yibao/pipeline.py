@@ -39,7 +39,7 @@ from yibao import reconcile as reconcile_mod
 from yibao.attributes import per_person
 from yibao.errors import UserError
 from yibao.identities import build_identities
-from yibao.landing import Landing, drop_bytes, land
+from yibao.landing import Landing, drop_bytes, find_drops, land
 from yibao.masking import mask_id_series, mask_name
 from yibao.outputs import feedback
 from yibao.readers import FeedError, read_feed
@@ -213,11 +213,17 @@ def _has_rows(path: Path) -> bool:
 
 
 def feed_freshness(settings: Settings, feed: str, now: dt.datetime | None = None) -> dict:
-    """Is the snapshot downstream uses for this feed from the current period of its ``due`` schedule?"""
+    """Is the snapshot downstream uses for this feed from the current period of its ``due`` schedule? An
+    overdue feed's message names the files waiting in the inbox that were not taken, and why (an ``.xls``
+    sent for an ``.xlsx`` roster): often the drop did arrive, in a form the feed cannot read."""
     source = load_sources()[feed]
     arrived = freshness.snapshot_arrived(_feed_path(settings, feed))
-    return freshness.assess(f"{source.department}{source.title}", source.due, arrived,
-                            now or dt.datetime.now(dt.UTC))
+    state = freshness.assess(f"{source.department}{source.title}", source.due, arrived, now or dt.datetime.now(dt.UTC))
+    if state["state"] in ("late", "missing") and source.files and settings.inbox.is_dir():
+        _, refused = find_drops(settings.inbox, source)
+        if refused:
+            state["message"] += "；收件箱中有未导入的文件：" + "；".join(f"{r.original}（{r.reason}）" for r in refused)
+    return state
 
 
 def _suggest_corrections(settings: Settings, persons: pd.DataFrame, crosscheck: pd.DataFrame,

@@ -64,9 +64,14 @@ def test_the_summary_marks_the_snapshot_in_use_as_stale_with_its_age(settings, t
     assert result["stale_feeds"] == ["weijian"]
     assert all(r["freshness"]["state"] == "on_time" for f, r in result["feeds"].items() if f != "weijian")
 
-    # The drop is then taken away: the run keeps the published snapshot and still says how old it is.
+    # The drop is then taken away: the run keeps the published snapshot and still says how old it is. The
+    # new list did arrive, saved from Excel instead of as CSV: the overdue message says so and what to do.
     for path in (inbox / "卫健").glob("*.csv"):
-        path.unlink()
+        path.rename(path.with_suffix(".xlsx"))
     again = pipeline.run(dataclasses.replace(settings, inbox=inbox), as_of=dt.date(2023, 12, 25))
     assert again["feeds"]["weijian"]["status"] == "no_drop"
     assert again["feeds"]["weijian"]["freshness"]["state"] == "late" and again["stale_feeds"] == ["weijian"]
+    (sent,) = (p.relative_to(inbox).as_posix() for p in (inbox / "卫健").glob("*.xlsx"))
+    hint = f"{sent}（文件格式为 .xlsx，本数据源只读取 .csv（CSV（逗号分隔）），未导入；请另存为 .csv 后重新报送）"
+    assert again["feeds"]["weijian"]["refused"] == [{"file": sent, "reason": hint[len(sent) + 1 : -1]}]
+    assert again["feeds"]["weijian"]["freshness"]["message"].endswith(f"；收件箱中有未导入的文件：{hint}")

@@ -71,6 +71,22 @@ def test_hidden_and_office_lock_files_are_reported_not_read(inbox, tmp_path):
     assert not any(r.fatal for r in landing.refused)
 
 
+def test_a_drop_in_another_format_is_refused_with_what_to_do_and_the_extension_case_does_not_matter(inbox, tmp_path):
+    (inbox / "退役军人" / "优抚对象名单_20231120.csv").rename(inbox / "退役军人" / "优抚对象名单_20231120.CSV")
+    (inbox / "退役军人" / "优抚对象名单_20231205.xlsx").write_bytes(b"PK")  # saved from Excel, not as CSV
+    landing = land(inbox, load_sources()["tuiyi"], tmp_path / "landing")
+    assert [f.original for f in landing.used] == ["退役军人/优抚对象名单_20231120.CSV"]
+    (refused,) = landing.refused
+    assert refused.original == "退役军人/优抚对象名单_20231205.xlsx" and not refused.fatal
+    assert refused.reason == "文件格式为 .xlsx，本数据源只读取 .csv（CSV（逗号分隔）），未导入；请另存为 .csv 后重新报送"
+
+    roster = tmp_path / "inbox2" / "民政"
+    roster.mkdir(parents=True)
+    (roster / "闻喜县民政局2023年12月困难人口总名单.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # WPS's default
+    landing = land(tmp_path / "inbox2", load_sources()["minzheng_zongmingdan"], tmp_path / "landing")
+    assert landing.used == [] and "只读取 .xlsx（Excel 工作簿）" in landing.refused[0].reason
+
+
 def test_the_newest_dated_drop_is_current_and_older_ones_are_superseded(inbox, tmp_path):
     newer = inbox / "退役军人" / "优抚对象名单_20231205.csv"
     newer.write_text(ROW, encoding="utf-8")
