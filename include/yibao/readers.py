@@ -179,17 +179,19 @@ def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str,
 def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     """Every cell as text; a row with more or fewer cells than the header is kept aside as ``_ragged``.
 
-    The rest of the file is used. Ragged rows keep their data row numbers (so do the rows after them)
-    and their raw text for the department's feedback workbook; nothing of them goes into messages.
+    Title rows above the header (a template saved as CSV) are skipped as in a workbook and kept for the
+    feedback. The rest of the file is used. Ragged rows keep their data row numbers (so do the rows after
+    them) and their raw text for the department's feedback workbook; nothing of them goes into messages.
     """
     data = csv_as_utf8(path.read_bytes(), name)
     if not data or data.isspace():
         raise FeedError(f"文件 {name} 是空文件")
-    end = data.find(b"\n")
-    first_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
-    header = [c.strip() for c in next(csv.reader([first_line]))]
-    if _header_at([header], source) is None:
+    lines = data[: 1 << 16].decode("utf-8", errors="replace").splitlines()[:HEADER_SEARCH_ROWS]
+    top = [[c.strip() for c in row] for row in csv.reader(lines)]
+    at = _header_at(top, source)
+    if at is None:
         raise _no_header(source, name)
+    header, skip = top[at], at + 1
     ragged: list[tuple[int | None, int, str]] = []
 
     def keep_aside(row: pacsv.InvalidRow) -> str:
@@ -200,7 +202,7 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
         ragged.clear()
         return pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=skip, use_threads=threads),
             parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
             # large_string: what pandas' text columns hold, so they are taken over without a copy
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()),
@@ -217,7 +219,7 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     raw = pd.DataFrame({i: col.to_pandas().astype("str") for i, col in enumerate(table.columns)})
     del table
     raw.columns = header
-    bad_rows = np.array([n - 1 for n, _, _ in ragged], dtype=np.int64)  # pyarrow counts the header as 1
+    bad_rows = np.array([n - skip for n, _, _ in ragged], dtype=np.int64)  # pyarrow counts the skipped lines
     good = np.ones(len(raw) + len(ragged), dtype=bool)
     good[bad_rows - 1] = False
     raw["_row"] = np.flatnonzero(good) + 1
@@ -225,7 +227,9 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
         aside = pd.DataFrame({"_row": bad_rows, "_ragged": [f"{n}/{len(header)}" for _, n, _ in ragged],
                               "_raw": [t for _, _, t in ragged]})
         raw = pd.concat([raw, aside], ignore_index=True).sort_values("_row", kind="stable").fillna("")
-    return raw.reset_index(drop=True)
+    raw = raw.reset_index(drop=True)
+    raw.attrs["title"] = [[c for c in row if c] for row in top[:at]]
+    return raw
 
 
 def frame_columns(source: Source, header: list[str]) -> list[str]:

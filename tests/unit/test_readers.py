@@ -139,6 +139,25 @@ def test_a_ragged_csv_row_is_kept_aside_with_its_number_and_the_rest_is_read(tmp
     assert frame["_x:备注"].tolist() == ["a", "", "c", ""]  # a column the feed does not use, kept for feedback
 
 
+def test_title_rows_above_a_csv_header_are_skipped_as_in_a_workbook(tmp_path):
+    source = load_sources()["tuiyi"]
+    path = tmp_path / "优抚.csv"
+    path.write_text(  # the template's title rows, saved from Excel as CSV (padded with commas)
+        "闻喜县退役军人事务局 优抚对象名单,,,,\n"
+        "单位名称（盖章）：闻喜县退役军人事务局,,,,\n"
+        "乡镇,姓名,身份证号码,人员类别,备注\n"
+        "桐城镇,王五,140823194001011239,抚恤定补优抚对象,a\n"
+        "桐城镇,王,六,140823194001011239,抚恤定补优抚对象,b\n"
+        "桐城镇,赵七,14082319800101123X,抚恤定补优抚对象,c\n",
+        encoding="gb18030",
+    )
+    frame = read_drop(path, source, "退役军人/优抚.csv")
+    assert frame["name"].tolist() == ["王五", "", "赵七"] and frame["_row"].tolist() == [1, 2, 3]
+    assert frame["_ragged"].tolist() == ["", "6/5", ""], "the ragged row keeps its number under the header"
+    assert frame.attrs["layout"]["退役军人/优抚.csv"]["title"] == [["闻喜县退役军人事务局 优抚对象名单"],
+                                                                 ["单位名称（盖章）：闻喜县退役军人事务局"]]
+
+
 def test_ragged_rows_are_rejected_for_their_shape_only_without_quoting_them(tmp_path):
     import datetime as dt
 
