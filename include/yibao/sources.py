@@ -7,6 +7,7 @@ to canonical columns, and which statuses it may report. Onboarding a department 
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,9 +52,30 @@ class Source:
         return self.columns[column][0]
 
     def header_map(self, headers: list[str]) -> dict[str, str]:
-        """Map the headers found in a file to canonical columns (ignoring width and spaces)."""
-        wanted = {fold(h): col for col, variants in (self.columns | self.optional).items() for h in variants}
-        return {h: wanted[fold(h)] for h in headers if fold(h) in wanted}
+        """Map the headers found in a file to canonical columns (ignoring width and spaces); a header that
+        matches none is matched again without bracketed remarks, the template's or the department's own
+        (``身份证号码（18位）`` and ``乡镇`` are ``身份证号码（务必正确）`` and ``乡镇（街道）``), unless that
+        would name two columns, or another header names the same column (``身份证号码（监护人）`` beside
+        ``身份证号码`` or ``身份证号码（本人）``).
+
+        >>> from yibao.sources import load_sources
+        >>> load_sources()["minzheng_zongmingdan"].header_map(["姓名(必填)", "身份证号码【18位】", "乡镇", "备注"])
+        {'姓名(必填)': 'name', '身份证号码【18位】': 'id_number', '乡镇': 'town'}
+        >>> load_sources()["minzheng_zongmingdan"].header_map(["身份证号码（监护人）", "身份证号码"])
+        {'身份证号码': 'id_number'}
+        """
+        variants = [(h, col) for col, names in (self.columns | self.optional).items() for h in names]
+        exact = {fold(h): col for h, col in variants}
+        loose: dict[str, str | None] = {}
+        for h, col in variants:
+            loose[bare(h)] = col if loose.get(bare(h), col) == col else None  # None: ambiguous
+        found = {h: exact[fold(h)] for h in headers if fold(h) in exact}
+        looser = {h: loose[bare(h)] for h in headers if h not in found and loose.get(bare(h))}
+        # a column taken by a looser header only when the file names it no other way: never a guess
+        # between 身份证号码（监护人） and 身份证号码（本人）, nor beside an exact 身份证号码
+        named = [*found.values(), *looser.values()]
+        found |= {h: col for h, col in looser.items() if named.count(col) == 1}
+        return {h: found[h] for h in headers if h in found}
 
 
 def fold(text: str) -> str:
@@ -63,6 +85,18 @@ def fold(text: str) -> str:
     True
     """
     return "".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def bare(text: str) -> str:
+    """:func:`fold` without remarks in brackets.
+
+    >>> bare("身份证号码（务必正确）"), bare("乡镇(街道)"), bare("姓名【必填】")
+    ('身份证号码', '乡镇', '姓名')
+    """
+    return _REMARK.sub("", fold(text)) or fold(text)
+
+
+_REMARK = re.compile(r"\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]")
 
 
 def sources_dir() -> Path:

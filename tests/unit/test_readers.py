@@ -158,6 +158,22 @@ def test_title_rows_above_a_csv_header_are_skipped_as_in_a_workbook(tmp_path):
                                                                  ["单位名称（盖章）：闻喜县退役军人事务局"]]
 
 
+def test_headers_with_the_departments_own_remarks_are_read_and_two_candidates_are_never_guessed(tmp_path):
+    path = tmp_path / "优抚.csv"
+    path.write_text(
+        "乡镇（街道）,姓名（必填）,监护人身份证号,身份证号【18位】,优抚类别(下拉选择)\n"
+        "桐城镇,王五,14082319800101123X,140823194001011239,抚恤定补优抚对象\n",
+        encoding="utf-8",
+    )
+    frame = read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
+    assert frame.loc[0, ["name", "id_number", "category"]].tolist() == ["王五", "140823194001011239", "抚恤定补优抚对象"]
+    assert frame.loc[0, "_x:监护人身份证号"] == "14082319800101123X"
+
+    path.write_text(path.read_text(encoding="utf-8").replace("监护人身份证号", "身份证号（监护人）"), encoding="utf-8")
+    with pytest.raises(FeedError, match="缺少必填列"):  # which of the two is the person's? the file must say
+        read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
+
+
 def test_ragged_rows_are_rejected_for_their_shape_only_without_quoting_them(tmp_path):
     import datetime as dt
 
