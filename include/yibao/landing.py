@@ -106,14 +106,16 @@ def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
     """
     pattern = Path(source.files)
     wanted = pattern.suffix.lower()
+    if any(c in wanted for c in "*?["):  # a pattern that names no one format is taken as written
+        wanted = ""
     found, refused = [], []
-    for path in sorted(inbox.glob(pattern.with_suffix(".*").as_posix())):
+    for path in sorted(inbox.glob(pattern.with_suffix(".*").as_posix() if wanted else source.files)):
         problem = _refusal(inbox, path)
         if problem is not None:
             refused.append(problem)
         elif not path.is_file():
             continue
-        elif path.suffix.lower() == wanted:
+        elif not wanted or path.suffix.lower() == wanted:
             found.append(path)
         else:
             refused.append(Refused(path.relative_to(inbox).as_posix(),

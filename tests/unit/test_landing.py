@@ -80,6 +80,10 @@ def test_a_drop_in_another_format_is_refused_with_what_to_do_and_the_extension_c
     assert refused.original == "退役军人/优抚对象名单_20231205.xlsx" and not refused.fatal
     assert refused.reason == "文件格式为 .xlsx，本数据源只读取 .csv（CSV（逗号分隔）），未导入；请另存为 .csv 后重新报送"
 
+    # a pattern that names no one format takes every file it matches, as written
+    anything = dataclasses.replace(load_sources()["tuiyi"], files="退役军人/优抚对象名单_*")
+    assert len(land(inbox, anything, tmp_path / "landing").used) == 1  # newest by the date in the name
+
     roster = tmp_path / "inbox2" / "民政"
     roster.mkdir(parents=True)
     (roster / "闻喜县民政局2023年12月困难人口总名单.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # WPS's default
