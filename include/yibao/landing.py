@@ -5,7 +5,7 @@ file with a new hash, so what was loaded on any day can always be shown again.
 
 Only plain files inside the inbox are taken: a symlink (to a file or a department folder) or a path that
 leads outside the inbox is refused, and so is a hidden file or a drop in another format than the feed's
-(an ``.xls`` for an ``.xlsx`` roster); each refusal is reported with its reason.
+(an ``.et`` for an ``.xlsx`` roster, which also takes ``.xls``); each refusal is reported with its reason.
 When a feed's config keeps only the current drop (``current: newest_by_name_date`` or
 ``newest_by_arrival``), the older drops are still landed and listed as superseded, never merged.
 """
@@ -95,19 +95,21 @@ def _refusal(inbox: Path, path: Path) -> Refused | None:
 
 
 FORMATS = {".xlsx": "Excel 工作簿", ".csv": "CSV（逗号分隔）"}
+ALSO_READ = {".xlsx": (".xls",)}  # a workbook feed reads legacy Excel too (WPS's default save)
 
 
 def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
     """The plain files in the inbox that belong to a feed (stable order), and the ones refused.
 
-    The extension's case does not matter (``总名单.XLSX`` is a drop). A file named as the feed's drops but
-    in another format (``总名单.xls`` from WPS, ``户籍人口.xlsx`` for a CSV feed) is refused with what to do,
-    never passed over in silence.
+    The extension's case does not matter (``总名单.XLSX`` is a drop), and a workbook feed takes legacy
+    ``.xls`` too. A file named as the feed's drops but in another format (``总名单.et`` from WPS, an ``.xlsx``
+    for a CSV feed) is refused with what to do, never passed over in silence.
     """
     pattern = Path(source.files)
     wanted = pattern.suffix.lower()
     if any(c in wanted for c in "*?["):  # a pattern that names no one format is taken as written
         wanted = ""
+    readable = (wanted, *ALSO_READ.get(wanted, ()))
     found, refused = [], []
     for path in sorted(inbox.glob(pattern.with_suffix(".*").as_posix() if wanted else source.files)):
         problem = _refusal(inbox, path)
@@ -115,12 +117,12 @@ def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
             refused.append(problem)
         elif not path.is_file():
             continue
-        elif not wanted or path.suffix.lower() == wanted:
+        elif not wanted or path.suffix.lower() in readable:
             found.append(path)
         else:
             refused.append(Refused(path.relative_to(inbox).as_posix(),
-                                   f"文件格式为 {path.suffix}，本数据源只读取 {wanted}（{FORMATS.get(wanted, wanted)}），"
-                                   f"未导入；请另存为 {wanted} 后重新报送", fatal=False))
+                                   f"文件格式为 {path.suffix}，本数据源只读取 {'、'.join(readable)}"
+                                   f"（{FORMATS.get(wanted, wanted)}），未导入；请另存为 {wanted} 后重新报送", fatal=False))
     return found, refused
 
 

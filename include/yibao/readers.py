@@ -19,7 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, Shee
 
 from yibao.errors import UserError
 from yibao.sources import Source
-from yibao.xlsx_limits import XlsxRefused, check_xlsx
+from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
 MAX_EXACT_FLOAT = 2**53
@@ -100,13 +100,14 @@ def _cell_text(values: pd.Series) -> pd.Series:
 
 def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
     """Each worksheet, in the workbook's order, with its cells as text columns (0, 1, …) once
-    :func:`check_xlsx` has bounded what reading them may cost; a hidden sheet (a template's drop-down
-    lists, or last month's roster hidden away) is not read: ``None``.
+    :func:`check_xlsx` (:func:`check_xls` for a legacy ``.xls``, as WPS saves by default) has bounded what
+    reading them may cost; a hidden sheet (a template's drop-down lists, or last month's roster hidden
+    away) is not read: ``None``.
 
     Rows with no text at all are dropped; the index is each kept row's 0-based sheet row.
     """
     try:
-        check_xlsx(path)
+        (check_xls if path.suffix.lower() == ".xls" else check_xlsx)(path)
     except XlsxRefused as exc:
         raise FeedError(f"文件 {name} 已拒收：{exc}") from None
     try:
@@ -116,7 +117,7 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
         read = [(sheet, _cells_frame(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
                  if visible else None) for sheet, visible in sheets]
     except (CalamineError, OSError, ValueError) as exc:
-        raise FeedError(f"文件 {name} 不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
+        raise FeedError(f"文件 {name} 不是有效的 Excel 文件：{type(exc).__name__}") from None
     if all(cells is None for _, cells in read):
         raise FeedError(f"文件 {name} 没有可见的工作表")
     return read

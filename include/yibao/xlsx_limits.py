@@ -1,11 +1,12 @@
-"""Bound an XLSX drop before any spreadsheet library opens it.
+"""Bound an XLSX drop (or a legacy ``.xls``) before any spreadsheet library opens it.
 
 An XLSX is a zip of XML. Readers size their grid from the cells' positions and inflate every part in
 memory, so a 32 KB file with one cell at ``XFD1048576`` or a zip bomb can ask for hundreds of GB. Here
 the zip directory is checked first, then every worksheet part is streamed (a block at a time, never
 whole) to find the last row and column its cells land on (as calamine places them, ``r`` attribute or
 not), and the parts are inflated once to verify their declared sizes. Only a drop that passes is handed
-to calamine.
+to calamine. A legacy ``.xls`` is not compressed and its grid is bounded by the format itself (65,536 rows
+× 256 columns, within :data:`MAX_CELLS`), so its size and its signature are what is checked.
 """
 
 from __future__ import annotations
@@ -149,6 +150,19 @@ def _placed_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int
                 break
         _check_extent(rows, max(columns, 1))
     return rows, columns
+
+
+XLS_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file, as legacy Excel and WPS write .xls
+
+
+def check_xls(path: Path) -> None:
+    """Raise :class:`XlsxRefused` unless ``path`` is a compound file of at most :data:`MAX_PART` bytes."""
+    size = path.stat().st_size
+    if size > MAX_PART:
+        raise XlsxRefused(f"文件 {size >> 20} MB，超过上限 {MAX_PART >> 20} MB")
+    with path.open("rb") as head:
+        if head.read(len(XLS_SIGNATURE)) != XLS_SIGNATURE:
+            raise XlsxRefused("不是有效的旧版 Excel（.xls）文件，请用 Excel 或 WPS 打开后另存为 .xlsx")
 
 
 def check_xlsx(path: Path) -> None:

@@ -1,13 +1,15 @@
-"""A roster kept one sheet per town, as many departments keep it, beside a sheet of notes and last month's
-roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and statuses equal
-those of the same roster sent on one sheet; the hidden and the notes sheets are named in the feed's summary
-and not read; rejected rows go back under the department's own sheet names and row numbers. SQLite and
+"""Workbooks as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
+month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
+statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
+feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
+A roster saved as legacy ``.xls`` (WPS's default) is landed and read as the current drop. SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -121,3 +123,19 @@ def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_ros
                 assert str(r[at]) == str(sent[at]).removesuffix(".0") or "EXCEL" in r[-4], (sheet.title, r[-1])
             returned.add((sheet.title, int(r[-1])))
     assert returned == rejected
+
+
+def test_a_roster_saved_as_legacy_xls_is_the_current_drop(settings, county):
+    source, summary = county
+    shutil.copytree(source, settings.inbox, ignore=shutil.ignore_patterns("_truth"))
+    fixture = Path(__file__).parents[1] / "fixtures" / "xls" / "总名单.xls"  # see tests/unit/test_readers.py
+    newer = settings.inbox / "民政" / "闻喜县民政局2024年01月困难人口总名单.xls"
+    shutil.copy(fixture, newer)
+    pipeline.init(settings)
+    result = pipeline.ingest_feed(settings, FEED, as_of=summary.as_of, run_id="day")
+    assert result["status"] == "ok" and result["rows_read"] == 11 and result["refused"] == []
+    assert result["superseded"] == [p.relative_to(settings.inbox).as_posix()
+                                    for p in (settings.inbox / "民政").glob("*总名单.xlsx")]
+    assert result["sheets_skipped"] == ["民政/闻喜县民政局2024年01月困难人口总名单.xls：下拉选项（隐藏）"]
+    staged = storage.read_staged(settings.staging / "feeds" / f"{FEED}.arrow")
+    assert len(staged) == 10 and "李四" not in set(staged["name"])  # his ID was stored as a number: Excel damage

@@ -86,9 +86,12 @@ def test_a_drop_in_another_format_is_refused_with_what_to_do_and_the_extension_c
 
     roster = tmp_path / "inbox2" / "民政"
     roster.mkdir(parents=True)
-    (roster / "闻喜县民政局2023年12月困难人口总名单.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # WPS's default
+    (roster / "闻喜县民政局2023年11月困难人口总名单.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # legacy Excel: read
+    (roster / "闻喜县民政局2023年12月困难人口总名单.et").write_bytes(b"\xd0\xcf\x11\xe0")  # WPS's own format
     landing = land(tmp_path / "inbox2", load_sources()["minzheng_zongmingdan"], tmp_path / "landing")
-    assert landing.used == [] and "只读取 .xlsx（Excel 工作簿）" in landing.refused[0].reason
+    assert [f.original for f in landing.used] == ["民政/闻喜县民政局2023年11月困难人口总名单.xls"]
+    assert [r.reason for r in landing.refused] == [
+        "文件格式为 .et，本数据源只读取 .xlsx、.xls（Excel 工作簿），未导入；请另存为 .xlsx 后重新报送"]
 
 
 def test_the_newest_dated_drop_is_current_and_older_ones_are_superseded(inbox, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import xlsxwriter
 
@@ -68,6 +70,25 @@ def test_a_roster_kept_one_sheet_per_town_is_read_whole_and_every_other_sheet_is
     assert frame.attrs["layout"]["民政/总名单.xlsx（工作表“东镇镇”）"] == {
         "title": [["东镇镇 困难人口名单"]], "header": ROSTER_HEADER, "sheet": "东镇镇"}
     assert frame.attrs["skipped_sheets"] == ["民政/总名单.xlsx：填表说明（无规定表头）", "民政/总名单.xlsx：上月名单（隐藏）"]
+
+
+def test_a_legacy_xls_workbook_is_read_as_an_xlsx_one(tmp_path):
+    """``tests/fixtures/xls/总名单.xls`` was written once with xlwt 1.3 (BIFF8, as legacy Excel and WPS save):
+    two title rows, the header, eleven rows with valid IDs (李四's stored as a number, one 序号 too) and a
+    hidden sheet."""
+    path = Path(__file__).parents[1] / "fixtures" / "xls" / "总名单.xls"
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xls")
+    assert frame["name"].tolist()[:3] == ["张三", "李四", "王五"] and frame["_row"].tolist() == list(range(1, 12))
+    assert frame["id_number"].tolist()[:3] == ["140823194001011236", "1.40823E+17", "140823195001011257"]
+    assert frame["seq"].tolist() == [str(n) for n in range(1, 12)]
+    assert frame.attrs["layout"]["民政/总名单.xls"]["title"] == [["闻喜县民政局 2023年11月 困难人口总名单"],
+                                                              ["单位名称（盖章）：闻喜县民政局"]]
+    assert frame.attrs["skipped_sheets"] == ["民政/总名单.xls：下拉选项（隐藏）"]
+
+    renamed = tmp_path / "总名单.xls"
+    renamed.write_bytes(b"PK\x03\x04" + b"\x00" * 60)  # not a legacy workbook, whatever its name says
+    with pytest.raises(FeedError, match="不是有效的旧版 Excel（.xls）文件，请用 Excel 或 WPS 打开后另存为 .xlsx"):
+        read_drop(renamed, load_sources()["minzheng_zongmingdan"])
 
 
 def test_an_id_stored_as_a_number_is_shown_as_excel_shows_it_not_as_wrong_digits(tmp_path):

@@ -207,3 +207,15 @@ def test_an_unreadable_position_is_refused(tmp_path):
     workbook(path, b'<row r="1">' + text(attributes=' r="A1"') + text(attributes=' r="B-1"') + b"</row>")
     with pytest.raises(XlsxRefused, match="无法识别的单元格位置"):
         check_xlsx(path)
+
+
+def test_a_legacy_xls_is_bounded_by_its_size_and_must_be_a_compound_file(tmp_path, monkeypatch):
+    path = tmp_path / "总名单.xls"
+    path.write_bytes(xlsx_limits.XLS_SIGNATURE + b"\x00" * 4096)
+    xlsx_limits.check_xls(path)  # not compressed: its size is what it can cost (and 65,536 × 256 cells at most)
+    monkeypatch.setattr(xlsx_limits, "MAX_PART", 1024)
+    with pytest.raises(XlsxRefused, match="超过上限"):
+        xlsx_limits.check_xls(path)
+    path.write_bytes(b"<html>exported from a web page</html>")
+    with pytest.raises(XlsxRefused, match=r"不是有效的旧版 Excel（\.xls）文件"):
+        xlsx_limits.check_xls(path)
