@@ -120,3 +120,28 @@ def test_xlsx_without_header_and_with_duplicated_header(tmp_path, capsys):
         sheet.write_row(1, 0, [GOOD, "张三", GOOD])
     code, out, err = run(capsys, path)
     assert code == 2 and out == "" and "“公民身份号码”" in err and "重复" in err
+
+
+def test_a_roster_template_with_title_rows_is_checked_from_under_its_header(tmp_path, capsys):
+    import xlsxwriter
+
+    path = tmp_path / "总名单.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.write_string(0, 0, "闻喜县民政局 2023年11月 困难人口总名单")  # title rows, as in 闻喜's 附件2
+        sheet.write_string(1, 0, "单位名称（盖章）：闻喜县民政局")
+        sheet.write_row(2, 0, ["序号", "姓名（务必正确）", "身份证号码（务必正确）"])
+        sheet.write_row(3, 0, ["1", "张三", GOOD])
+        sheet.write_row(4, 0, ["2", "李四", OTHER])
+    code, out, err = run(capsys, path, "--json", "--as-of", "2024-01-01")
+    assert code == 0 and err == ""
+    assert [json.loads(line)["normalized"] for line in out.splitlines()] == [GOOD, OTHER]
+
+
+def test_a_legacy_xls_roster_is_checked_and_a_number_cell_is_excel_damage(capsys):
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "fixtures" / "xls" / "总名单.xls"  # see tests/unit/test_readers.py
+    code, out, _ = run(capsys, path, "--json", "--as-of", "2024-01-01")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(rows) == 11 and [r["valid"] for r in rows] == [True, False, *[True] * 9]

@@ -24,8 +24,8 @@ import pyarrow.csv as pacsv
 
 from yibao.cli.args import date_arg
 from yibao.errors import UserError
-from yibao.readers import csv_as_utf8, xlsx_frame
-from yibao.sources import fold
+from yibao.readers import HEADER_SEARCH_ROWS, csv_as_utf8, xlsx_frame
+from yibao.sources import bare, fold
 
 #: Headers departments use for the ID column, tried in order when --column is not given.
 ID_HEADERS = ("身份证号码", "身份证号", "公民身份号码", "证件号码", "身份证", "id_number")
@@ -121,11 +121,27 @@ def _csv_columns(text: str, name: str) -> list[pa.Array]:
 
 
 def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.Array:
-    """The ID column without its header; a file whose first row holds an ID has no header row."""
-    first = ["" if c[0].as_py() is None else str(c[0].as_py()).strip() for c in columns]
-    headers = [fold(h) for h in first]
-    wanted = [fold(column)] if column is not None else [fold(h) for h in ID_HEADERS]
-    if column is None and not set(wanted) & set(headers):
+    """The ID column without its header, and without the title rows a template has above it (the header is
+    the first of the first few rows naming the column); a file whose first row holds an ID has no header row.
+    Names match exactly first, then without bracketed remarks (``身份证号码（务必正确）``)."""
+    wanted = [column] if column is not None else list(ID_HEADERS)
+
+    def row(at: int) -> list[str]:
+        return ["" if c[at].as_py() is None else str(c[at].as_py()).strip() for c in columns]
+
+    def named(cells: list[str]) -> list[int]:
+        for norm in (fold, bare):
+            for header in wanted:
+                if found := [i for i, cell in enumerate(cells) if cell and norm(cell) == norm(header)]:
+                    return found
+        return []
+
+    top = min(HEADER_SEARCH_ROWS, len(columns[0]))
+    titles = next((at for at in range(top) if named(row(at))), 0)
+    columns = [c.slice(titles) for c in columns]
+    first = row(0)
+    hits = named(first)
+    if column is None and not hits:
         found = [i for i, cell in enumerate(first) if ID_LIKE.match(fold(cell))]
         if found:
             print(
@@ -133,13 +149,11 @@ def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.A
                 file=sys.stderr,
             )
             return columns[found[0]]
-    for header in wanted:
-        hits = [i for i, h in enumerate(headers) if h == header]
-        if len(hits) > 1:
-            at = "、".join(f"第 {i + 1} 列" for i in hits)
-            raise UserError(f"文件 {name} 中列名“{first[hits[0]]}”重复（{at}），无法确定用哪一列；请删除或改名后重试")
-        if hits:
-            return columns[hits[0]].slice(1)
+    if len(hits) > 1:
+        at = "、".join(f"第 {i + 1} 列" for i in hits)
+        raise UserError(f"文件 {name} 中列名“{first[hits[0]]}”重复（{at}），无法确定用哪一列；请删除或改名后重试")
+    if hits:
+        return columns[hits[0]].slice(1)
     listed = "、".join(first)
     if column is not None:
         raise UserError(f"文件 {name} 中找不到列「{column}」，现有列：{listed}")
@@ -149,11 +163,11 @@ def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.A
 
 
 def read_ids(path: Path, column: str | None = None) -> pa.Array:
-    """The ID column of a .txt (one per line), .csv or .xlsx file, as text exactly as written."""
+    """The ID column of a .txt (one per line), .csv or .xlsx (.xls) file, as text exactly as written."""
     suffix = path.suffix.lower()
-    if suffix not in (".txt", "", ".csv", ".xlsx", ".xlsm"):
-        raise UserError(f"不支持的文件类型 {suffix}（支持 .txt、.csv、.xlsx）")
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix not in (".txt", "", ".csv", ".xlsx", ".xlsm", ".xls"):
+        raise UserError(f"不支持的文件类型 {suffix}（支持 .txt、.csv、.xlsx、.xls）")
+    if suffix in (".xlsx", ".xlsm", ".xls"):
         # Numeric cells come back as Excel shows them (3.70481E+17), so damaged IDs are rejected, not trusted.
         cells = xlsx_frame(path, path.name)
         if cells.empty:
