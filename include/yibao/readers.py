@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,12 @@ from yibao.sources import Source
 from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
+FOOTER_SEARCH_ROWS = 10
+# What a clerk writes under a roster, as the first text of its row: totals, notes, who filled in and checked
+# it, the unit's stamp, the date. No person's row starts so (it starts with 序号, the town or the name).
+FOOTER = re.compile(r"(合|总|小|共|累)\s*计|(注|说\s*明|备\s*注)\s*[:：]|填\s*表|填\s*报|制\s*表|审\s*核|审\s*批|"
+                    r"复\s*核|经\s*办|负\s*责\s*人|联\s*系|[^\s]{0,4}单\s*位|盖\s*章|签\s*字|签\s*名|日\s*期\s*[:：]")
+ID_LIKE = re.compile(r"\d{15}")
 MAX_EXACT_FLOAT = 2**53
 
 
@@ -273,6 +280,29 @@ def _text_bytes(values: pd.Series) -> int:
     return total
 
 
+def footer_rows(frame: pd.DataFrame) -> int:
+    """How many of the last rows are the roster's footer (合计, 填表人：…, 单位（盖章）, 注：…), read off
+    :data:`FOOTER` on each row's first text, from the bottom up to the first row that is not one.
+
+    A row holding anything like an ID number is never footer: a person's row is rejected, not passed
+    over. Ragged CSV rows are judged by their raw text.
+
+    >>> rows = pd.DataFrame({"id_number": ["140823194001011239", "", "", ""],
+    ...                      "name": ["张三", "合  计：1人", "", ""],
+    ...                      "_raw": ["", "", "填表人：李四,审核人：王五", "注：140823194001011239 已迁出"]})
+    >>> footer_rows(rows), footer_rows(rows.iloc[:3])
+    (0, 2)
+    """
+    cells = frame.drop(columns=[c for c in ("_file", "_row", "_ragged") if c in frame]).iloc[-FOOTER_SEARCH_ROWS:]
+    count = 0
+    for values in reversed(cells.to_numpy(dtype=object).tolist()):
+        text = [c.strip() for v in values for c in str(v).split(",") if c.strip()]
+        if not text or not FOOTER.match(text[0]) or any(ID_LIKE.search(c) for c in text):
+            break
+        count += 1
+    return count
+
+
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
     """Read one drop into canonical columns plus ``_file`` (where the department finds the row) and ``_row``.
 
@@ -281,7 +311,8 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     read whole, and then ``_file`` names the sheet too: ``总名单.xlsx（工作表“侯村镇”）``. Columns the feed
     does not use are kept as ``_x:<header>`` so the feedback workbook can give the department its rows
     back as sent; ``attrs["layout"]`` holds each file's (or sheet's) title rows, headers and sheet name, and
-    ``attrs["skipped_sheets"]`` what of a workbook was not read (hidden sheets, sheets without the header).
+    ``attrs["skipped_sheets"]`` what of a workbook was not read (hidden sheets, sheets without the header),
+    ``attrs["footer_rows"]`` the rows under a roster that are its footer (:func:`footer_rows`), not read.
     """
     return read_feed([(path, name or path.name)], source)
 
@@ -313,6 +344,10 @@ def _canonical(raw: pd.DataFrame, source: Source, label: str, sheet: str | None 
     frame["_row"] = raw["_row"].to_numpy(np.int64)
     for extra in ("_ragged", "_raw"):
         frame[extra] = raw[extra].fillna("").astype("str").to_numpy() if extra in raw else ""
+    footer = footer_rows(frame)
+    if footer:
+        frame = frame.iloc[:-footer]
+    frame.attrs["footer_rows"] = [f"{label}：第{n}行" for n in raw["_row"].iloc[len(raw) - footer:]]
     frame.attrs["layout"] = {label: {"title": raw.attrs.get("title", []), "header": header,
                                      **({"sheet": sheet} if sheet else {})}}
     return frame
@@ -334,4 +369,5 @@ def read_feed(files: list[tuple[Path, str]], source: Source) -> pd.DataFrame:
             feed[column] = feed[column].fillna("")
     feed.attrs["layout"] = {k: v for f in frames for k, v in f.attrs["layout"].items()}
     feed.attrs["skipped_sheets"] = skipped
+    feed.attrs["footer_rows"] = [row for f in frames for row in f.attrs["footer_rows"]]
     return feed

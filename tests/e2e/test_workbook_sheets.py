@@ -1,7 +1,8 @@
-"""Workbooks as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
+"""Rosters as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
 month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
 statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
 feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
+A footer under a roster (合计, 填表人, the unit's stamp) is passed over and named, not rejected as people.
 A roster saved as legacy ``.xls`` (WPS's default) is landed and read as the current drop. SQLite and
 PostgreSQL."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -31,6 +33,19 @@ def county(tmp_path_factory):
     return out, summary
 
 
+def _write(day, sheet, rows: list[list]) -> None:
+    """Cells as calamine read them, of the same types: numbers stay numbers (an ID Excel damaged stays
+    damaged), dates stay dates."""
+    for r, cells in enumerate(rows):
+        for c, value in enumerate(cells):
+            if isinstance(value, float):
+                sheet.write_number(r, c, value)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), day)
+            elif value not in ("", None):
+                sheet.write_string(r, c, str(value))
+
+
 def _split_by_town(path) -> dict[str, list[list]]:
     """Rewrite the roster workbook one sheet per town (each with the title rows and the header, cells of the
     same types), after a notes sheet and before a hidden sheet holding someone who is not on the roster;
@@ -43,18 +58,7 @@ def _split_by_town(path) -> dict[str, list[list]]:
     for row in grid[at + 1 :]:
         towns.setdefault(str(row[town_at]), []).append(row)
     book = xlsxwriter.Workbook(str(path))
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-
-    def write(sheet, rows) -> None:
-        for r, cells in enumerate(rows):
-            for c, value in enumerate(cells):
-                if isinstance(value, float):  # numbers stay numbers (an ID Excel damaged stays damaged)
-                    sheet.write_number(r, c, value)
-                elif isinstance(value, dt.date):
-                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), day)
-                elif value not in ("", None):
-                    sheet.write_string(r, c, str(value))
-
+    write = partial(_write, book.add_format({"num_format": "yyyy-mm-dd"}))
     write(book.add_worksheet("填表说明"), [["每个乡镇一个工作表；人员类别请从下拉列表选择"]])
     for town, rows in towns.items():
         write(book.add_worksheet(town), [*grid[:at], grid[at], *rows])
@@ -123,6 +127,40 @@ def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_ros
                 assert str(r[at]) == str(sent[at]).removesuffix(".0") or "EXCEL" in r[-4], (sheet.title, r[-1])
             returned.add((sheet.title, int(r[-1])))
     assert returned == rejected
+
+
+def test_a_footer_under_a_roster_is_passed_over_and_named_not_rejected_as_people(settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
+    grid = CalamineWorkbook.from_path(str(roster)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    book = xlsxwriter.Workbook(str(roster))
+    width = len(grid[-1])
+    footer = [["", "合  计", "", f"{len(grid)}人"], ["填表人：张秀英        审核人：王建国"],
+              ["单位（盖章）：闻喜县民政局", "", "", "", "", "2023年12月25日"]]
+    _write(book.add_format({"num_format": "yyyy-mm-dd"}), book.add_worksheet(),
+           [*grid, *(row + [""] * (width - len(row)) for row in footer)])
+    book.close()
+    (csv_file,) = (settings.inbox / "残联").glob("*.csv")
+    with csv_file.open("a", encoding="gb18030", newline="") as out:  # as Excel saves it: footer rows ragged
+        out.write("合计：共计若干人,,,,,,\r\n填表人：李娜,联系电话：0359-7021234\r\n")
+
+    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    rows = len(grid) - at - 1
+    assert day["feeds"][FEED]["footer_rows"] == [f"民政/{roster.name}：第{n}行" for n in range(rows + 1, rows + 4)]
+    assert day["feeds"]["canlian"]["footer_rows"][-1].startswith(f"残联/{csv_file.name}：第")
+    assert len(day["feeds"]["canlian"]["footer_rows"]) == 2
+    for feed, result in day["feeds"].items():
+        assert result["rows_read"] == plain["feeds"][feed]["rows_read"], feed
+        assert result["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
+        if feed not in (FEED, "canlian"):
+            assert result["footer_rows"] == [], feed
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
 
 def test_a_roster_saved_as_legacy_xls_is_the_current_drop(settings, county):

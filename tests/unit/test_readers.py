@@ -179,6 +179,48 @@ def test_title_rows_above_a_csv_header_are_skipped_as_in_a_workbook(tmp_path):
                                                                  ["单位名称（盖章）：闻喜县退役军人事务局"]]
 
 
+def test_the_footer_under_a_roster_is_not_read_as_people_and_a_person_without_an_id_is(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [
+        ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+        ["2", "桐城镇", "东街村", "李四", "", "城镇低保家庭成员"],  # ID left out: a person, rejected later
+        ["", "合  计", "", "2人", "", ""],
+        ["填表人：王五        审核人：赵六", "", "", "", "", ""],
+        ["注：140823194001011239 本月新增", "", "", "", "", ""],  # holds an ID: never passed over
+        ["单位（盖章）：闻喜县民政局", "", "", "", "2023年12月25日", ""],
+    ])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["_row"].tolist() == [1, 2, 3, 4, 5], "only what is under the row holding an ID"
+    assert frame.attrs["footer_rows"] == ["民政/总名单.xlsx：第6行"]
+
+    write_roster_xlsx(path, [
+        ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+        ["2", "桐城镇", "东街村", "李四", "", "城镇低保家庭成员"],
+        ["", "合  计", "", "2人", "", ""],
+        ["填表人：王五        审核人：赵六", "", "", "", "", ""],
+        ["单位（盖章）：闻喜县民政局", "", "", "", "2023年12月25日", ""],
+    ])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["name"].tolist() == ["张三", "李四"]
+    assert frame.attrs["footer_rows"] == [f"民政/总名单.xlsx：第{n}行" for n in (3, 4, 5)]
+
+
+def test_a_csv_footer_is_passed_over_even_ragged_and_a_subtotal_among_people_is_not(tmp_path):
+    path = tmp_path / "优抚.csv"
+    path.write_text(
+        "乡镇,姓名,身份证号码,人员类别,备注\n"
+        "桐城镇,王五,140823194001011239,抚恤定补优抚对象,\n"
+        "小计,,,,\n"  # among people: a row of the roster, rejected and sent back, not passed over
+        "东镇镇,赵七,14082319800101123X,抚恤定补优抚对象,\n"
+        "合计：2人,,,,\n"
+        "制表人：钱八,联系电话：13800000000\n",  # ragged
+        encoding="utf-8",
+    )
+    frame = read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
+    assert frame["_row"].tolist() == [1, 2, 3] and frame["town"].tolist() == ["桐城镇", "小计", "东镇镇"]
+    assert frame.attrs["footer_rows"] == ["退役军人/优抚.csv：第4行", "退役军人/优抚.csv：第5行"]
+
+
 def test_headers_with_the_departments_own_remarks_are_read_and_two_candidates_are_never_guessed(tmp_path):
     path = tmp_path / "优抚.csv"
     path.write_text(
