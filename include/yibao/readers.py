@@ -136,11 +136,15 @@ def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
 
 
 def _cells_frame(cells: list[list]) -> pd.DataFrame:
+    """The grid as text columns without its blank rows, and without the blank columns at its right (a
+    stray space typed far off makes the grid that wide: those columns are nobody's data)."""
     raw = pd.DataFrame(cells, dtype=object)
     text = {column: _cell_text(raw[column]) for column in raw.columns}
-    frame = pd.DataFrame(text, index=raw.index)
-    blank = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index).all(axis=1)
-    return frame[~blank] if len(frame.columns) else frame
+    blanks = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index)
+    used = np.flatnonzero(~blanks.all(axis=0).to_numpy())
+    width = int(used[-1]) + 1 if len(used) else 0
+    frame = pd.DataFrame({c: text[c] for c in list(text)[:width]}, index=raw.index)
+    return frame[~blanks.all(axis=1)] if width else frame
 
 
 def _header_at(rows: list[list[str]], source: Source) -> int | None:
@@ -176,7 +180,7 @@ def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str,
         raw = cells[cells.index > header_row]
         raw = raw.set_axis([c.strip() for c in top[at]], axis=1).reset_index(names="_row")
         raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
-        raw = raw[[*raw.columns[1:], "_row"]]
+        raw = raw.iloc[:, [*range(1, raw.shape[1]), 0]]  # by position: headers may repeat (备注, blank ones)
         raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in top[:at]]
         tables.append((sheet, raw))
     if not tables:
@@ -241,17 +245,20 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
 
 
 def frame_columns(source: Source, header: list[str]) -> list[str]:
-    """The frame column holding each header position: canonical when the feed uses it, else ``_x:<header>``.
+    """The frame column holding each header position: canonical when the feed uses it, else ``_x:<header>``,
+    numbered by its position when that name is taken (two 备注 columns, columns without a header), so every
+    column the department sent comes back in its feedback.
 
     >>> from yibao.sources import load_sources
-    >>> frame_columns(load_sources()["tuiyi"], ["乡镇", "姓名", "备注", "姓名"])
-    ['town', 'name', '_x:备注', '_x:姓名']
+    >>> frame_columns(load_sources()["tuiyi"], ["乡镇", "姓名", "备注", "姓名", "", "备注", ""])
+    ['town', 'name', '_x:备注', '_x:姓名', '_x:', '_x:备注#6', '_x:#7']
     """
     mapping = source.header_map(header)
     out: list[str] = []
-    for head in header:
+    for position, head in enumerate(header, start=1):
         column = mapping.get(head)
-        out.append(column if column is not None and column not in out else f"_x:{head}")
+        column = column if column is not None and column not in out else f"_x:{head}"
+        out.append(column if column not in out else f"{column}#{position}")
     return out
 
 

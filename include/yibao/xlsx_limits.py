@@ -5,22 +5,28 @@ memory, so a 32 KB file with one cell at ``XFD1048576`` or a zip bomb can ask fo
 the zip directory is checked first, then every worksheet part is streamed (a block at a time, never
 whole) to find the last row and column its cells land on (as calamine places them, ``r`` attribute or
 not), and the parts are inflated once to verify their declared sizes. Only a drop that passes is handed
-to calamine. A legacy ``.xls`` is not compressed and its grid is bounded by the format itself (65,536 rows
-× 256 columns, within :data:`MAX_CELLS`), so its size and its signature are what is checked.
+to calamine. A legacy ``.xls`` is not compressed: its size and signature are checked, then each visible
+worksheet's extent as its ``DIMENSIONS`` record states it (what Excel, WPS and xlwt write from the cells),
+so a stray entry far off is refused like in an ``.xlsx``. A crafted file stating less than it holds is
+still bounded by the format itself (65,536 rows × 256 columns).
 """
 
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from pathlib import Path
+
+import olefile
 
 MAX_UNCOMPRESSED = 1 << 30  # all parts together, inflated
 MAX_PART = 512 << 20  # one part (a worksheet or the shared strings), inflated
 MAX_RATIO = 100  # inflated / compressed, for parts over RATIO_FLOOR (real sheets are ~5-15×)
 RATIO_FLOOR = 1 << 20
 MAX_COLUMNS = 256  # department templates have a dozen columns; Excel's limit is 16384
-MAX_CELLS = 20_000_000  # rows × columns of the grid a reader would build
+MAX_CELLS = 5_000_000  # rows × columns of the grid calamine builds (~40 bytes a cell read): ~330k rows of 15
+MAX_XLS = 256 << 20  # a legacy workbook, held whole while read (5M cells are at most ~200 MB of records)
 BLOCK = 1 << 20
 
 # calamine places a ``<row>`` or ``<c>`` (whatever its namespace prefix) at its ``r`` attribute (the last one
@@ -70,8 +76,8 @@ def _check_extent(rows: int, columns: int) -> None:
         raise XlsxRefused(f"工作表有数据或格式的单元格远至第 {columns} 列（上限 {MAX_COLUMNS} 列），"
                           "请删除多余的列后另存为新文件")
     if rows * columns > MAX_CELLS:
-        raise XlsxRefused(f"工作表范围 {rows} 行 × {columns} 列超过上限 {MAX_CELLS} 个单元格，"
-                          "请删除多余的行后另存为新文件")
+        raise XlsxRefused(f"工作表范围 {rows:,} 行 × {columns} 列超过上限 {MAX_CELLS:,} 个单元格（常见原因：数据区"
+                          "以外远处的单元格误输入了内容或空格），请删除数据区以外的行和列后另存为新文件")
 
 
 def _malformed() -> XlsxRefused:
@@ -155,14 +161,56 @@ def _placed_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int
 XLS_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file, as legacy Excel and WPS write .xls
 
 
+# BIFF records (MS-XLS 2.3): the globals' sheet list, a substream's end, a sheet's stated extent
+BOUNDSHEET, EOF, DIMENSIONS = 0x0085, 0x000A, 0x0200
+SHEET_HEAD_RECORDS = 256  # DIMENSIONS comes among a sheet's first records, before any cell
+
+
+def _records(stream: bytes, pos: int):
+    """(kind, body offset, size) of the BIFF records from ``pos`` to the end of that substream."""
+    while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        yield kind, pos + 4, size
+        if kind == EOF:
+            return
+        pos += 4 + size
+
+
+def xls_extents(stream: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) each visible worksheet states in its ``DIMENSIONS`` record (BIFF8 or BIFF5)."""
+    sheets = [struct.unpack_from("<I", stream, at)[0] for kind, at, size in _records(stream, 0)
+              if kind == BOUNDSHEET and size >= 6 and stream[at + 4] == 0 and stream[at + 5] == 0]
+    extents = []
+    for offset in sheets:
+        for n, (kind, at, size) in enumerate(_records(stream, offset)):
+            if kind == DIMENSIONS and size >= 8:
+                _, rows, _, columns = struct.unpack_from("<IIHH" if size >= 14 else "<HHHH", stream, at)
+                extents.append((rows, columns))
+                break
+            if n == SHEET_HEAD_RECORDS:
+                break
+    return extents
+
+
 def check_xls(path: Path) -> None:
-    """Raise :class:`XlsxRefused` unless ``path`` is a compound file of at most :data:`MAX_PART` bytes."""
+    """Raise :class:`XlsxRefused` unless ``path`` is a compound file of at most :data:`MAX_XLS` bytes whose
+    visible worksheets state extents within the bounds."""
     size = path.stat().st_size
-    if size > MAX_PART:
-        raise XlsxRefused(f"文件 {size >> 20} MB，超过上限 {MAX_PART >> 20} MB")
+    if size > MAX_XLS:
+        raise XlsxRefused(f"文件 {size >> 20} MB，超过上限 {MAX_XLS >> 20} MB")
     with path.open("rb") as head:
         if head.read(len(XLS_SIGNATURE)) != XLS_SIGNATURE:
             raise XlsxRefused("不是有效的旧版 Excel（.xls）文件，请用 Excel 或 WPS 打开后另存为 .xlsx")
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                raise XlsxRefused("文件中没有 Excel 工作簿，请用 Excel 或 WPS 打开后另存为 .xlsx")
+            stream = ole.openstream(name).read()
+    except (OSError, struct.error, ValueError) as exc:  # olefile's own errors are OSError subclasses
+        raise XlsxRefused(f"文件已损坏：{type(exc).__name__}") from None
+    for rows, columns in xls_extents(stream):
+        _check_extent(rows, max(columns, 1))
 
 
 def check_xlsx(path: Path) -> None:

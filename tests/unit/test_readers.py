@@ -205,6 +205,24 @@ def test_the_footer_under_a_roster_is_not_read_as_people_and_a_person_without_an
     assert frame.attrs["footer_rows"] == [f"民政/总名单.xlsx：第{n}行" for n in (3, 4, 5)]
 
 
+def test_blank_headed_columns_stay_in_place_and_a_stray_space_far_off_adds_none(tmp_path):
+    """Two columns without a header hold remarks; a space typed at GR5 widens the grid to 200 columns. The
+    rows come back as the clerk laid them out, and the feedback's layout is the header as sent."""
+    path = tmp_path / "总名单.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, [*ROSTER_HEADER, "", "", "备注"])
+    ws.write_row(1, 0, ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员", "", "已核", "a"])
+    ws.write_row(2, 0, ["2", "桐城镇", "东街村", "李四", "14082319800101123X", "城镇低保家庭成员", "电话", "", "b"])
+    ws.write_string(4, 199, " ")
+    wb.close()
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame.attrs["layout"]["民政/总名单.xlsx"]["header"] == [*ROSTER_HEADER, "", "", "备注"]
+    assert frame["name"].tolist() == ["张三", "李四"] and frame["_x:备注"].tolist() == ["a", "b"]
+    assert frame["_x:"].tolist() == ["", "电话"] and frame["_x:#8"].tolist() == ["已核", ""]
+    assert frame["_row"].tolist() == [1, 2]
+
+
 def test_a_csv_footer_is_passed_over_even_ragged_and_a_subtotal_among_people_is_not(tmp_path):
     path = tmp_path / "优抚.csv"
     path.write_text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import pytest
 import python_calamine
@@ -81,11 +82,11 @@ def test_one_cell_at_xfd1048576_is_refused_within_bounded_memory(tmp_path):
 def test_far_off_rows_are_refused_by_cell_count(tmp_path):
     path = tmp_path / "a.xlsx"
     far_off_cell(path, row=1_000_000, col=40)
-    with pytest.raises(XlsxRefused, match="1000001 行 × 41 列"):
+    with pytest.raises(XlsxRefused, match="1,000,001 行 × 41 列"):
         check_xlsx(path)
 
 
-@pytest.mark.parametrize(("last", "refusal"), [("ZZZ9", "18278 列"), ("C9000000", "9000000 行 × 3 列")])
+@pytest.mark.parametrize(("last", "refusal"), [("ZZZ9", "18278 列"), ("C9000000", "9,000,000 行 × 3 列")])
 def test_a_lying_dimension_is_refused_even_without_cells_there(tmp_path, last, refusal):
     """Columns beyond the limit, and rows beyond Z99999 (past the one-search shortcut) alike."""
     sheet = f'<worksheet><dimension ref="A1:{last}"/><sheetData><row r="1"><c r="A1"/></row></sheetData></worksheet>'
@@ -180,7 +181,7 @@ def test_bare_rows_count_towards_the_cell_bound(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_limits, "MAX_CELLS", 10_000)
     path = tmp_path / "a.xlsx"
     workbook(path, b"<row/>" * 5_000 + b"<row>" + text() + text() + text() + b"</row>")
-    with pytest.raises(XlsxRefused, match="5001 行 × 3 列"):
+    with pytest.raises(XlsxRefused, match="5,001 行 × 3 列"):
         check_xlsx(path)
 
 
@@ -209,13 +210,25 @@ def test_an_unreadable_position_is_refused(tmp_path):
         check_xlsx(path)
 
 
+XLS = Path(__file__).parents[1] / "fixtures" / "xls"
+
+
 def test_a_legacy_xls_is_bounded_by_its_size_and_must_be_a_compound_file(tmp_path, monkeypatch):
-    path = tmp_path / "总名单.xls"
-    path.write_bytes(xlsx_limits.XLS_SIGNATURE + b"\x00" * 4096)
-    xlsx_limits.check_xls(path)  # not compressed: its size is what it can cost (and 65,536 × 256 cells at most)
-    monkeypatch.setattr(xlsx_limits, "MAX_PART", 1024)
+    xlsx_limits.check_xls(XLS / "总名单.xls")
+    monkeypatch.setattr(xlsx_limits, "MAX_XLS", 1024)
     with pytest.raises(XlsxRefused, match="超过上限"):
-        xlsx_limits.check_xls(path)
+        xlsx_limits.check_xls(XLS / "总名单.xls")
+    path = tmp_path / "总名单.xls"
     path.write_bytes(b"<html>exported from a web page</html>")
     with pytest.raises(XlsxRefused, match=r"不是有效的旧版 Excel（\.xls）文件"):
         xlsx_limits.check_xls(path)
+    path.write_bytes(xlsx_limits.XLS_SIGNATURE + b"\x00" * 1000)  # the signature, then nothing of the format
+    with pytest.raises(XlsxRefused, match="已损坏"):
+        xlsx_limits.check_xls(path)
+
+
+def test_a_space_typed_far_off_in_a_legacy_xls_is_refused_before_the_grid_is_built():
+    """``远处单元格.xls`` (written once with xlwt 1.3, like ``总名单.xls``): the roster's header and one person,
+    and a space at GS60001, which makes calamine's grid 60,001 × 201 cells."""
+    with pytest.raises(XlsxRefused, match="60,001 行 × 201 列超过上限"):
+        xlsx_limits.check_xls(XLS / "远处单元格.xls")
