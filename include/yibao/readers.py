@@ -111,7 +111,8 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
     reading them may cost; a hidden sheet (a template's drop-down lists, or last month's roster hidden
     away) is not read: ``None``.
 
-    Rows with no text at all are dropped; the index is each kept row's 0-based sheet row.
+    Rows with no text at all are dropped; the index is each kept row's 0-based sheet row. A value merged
+    down a column counts in every row it spans (:func:`_merged_down`).
     """
     try:
         (check_xls if path.suffix.lower() == ".xls" else check_xlsx)(path)
@@ -121,13 +122,25 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = [(meta.name, meta.visible == SheetVisibleEnum.Visible) for meta in workbook.sheets_metadata
                   if meta.typ == SheetTypeEnum.WorkSheet]
-        read = [(sheet, _cells_frame(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
-                 if visible else None) for sheet, visible in sheets]
+        read = [(sheet, _cells_frame(_merged_down(workbook.get_sheet_by_name(sheet))) if visible else None)
+                for sheet, visible in sheets]
     except (CalamineError, OSError, ValueError) as exc:
         raise FeedError(f"文件 {name} 不是有效的 Excel 文件：{type(exc).__name__}") from None
     if all(cells is None for _, cells in read):
         raise FeedError(f"文件 {name} 没有可见的工作表")
     return read
+
+
+def _merged_down(sheet) -> list[list]:
+    """The sheet's grid with each value merged down a column in every row it spans, as the clerk reads it:
+    乡镇 merged over a town's rows, a header cell merged over a two-row header (序号 beside 姓名 under
+    人员信息). Merges across columns only (a title over the table) stay in their first cell."""
+    grid = sheet.to_python(skip_empty_area=False)
+    for (top, column), (bottom, _) in sheet.merged_cell_ranges or ():
+        if top < len(grid) and column < len(grid[top]):
+            for row in grid[top + 1 : bottom + 1]:
+                row[column] = grid[top][column]
+    return grid
 
 
 def xlsx_frame(path: Path, name: str) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
 statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
 feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
-A footer under a roster (合计, 填表人, the unit's stamp) is passed over and named, not rejected as people.
+A footer under a roster (合计, 填表人, the unit's stamp) is passed over and named, not rejected as people; a
+town merged over its rows and a two-row merged header read as the same roster laid out plainly.
 A roster saved as legacy ``.xls`` (WPS's default) is landed and read as the current drop. SQLite and
 PostgreSQL."""
 
@@ -158,6 +159,53 @@ def test_a_footer_under_a_roster_is_passed_over_and_named_not_rejected_as_people
         assert result["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
         if feed not in (FEED, "canlian"):
             assert result["footer_rows"] == [], feed
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+
+def _merge_towns_under_a_two_row_header(path) -> int:
+    """Rewrite the roster as many clerks lay it out: 姓名 and 身份证号码 under a merged 人员信息, the other
+    header cells merged over both header rows, each town merged over its consecutive rows; returns the
+    number of town merges."""
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    header = [str(c) for c in grid[at]]
+    name_at, town_at = header.index("姓名（务必正确）"), next(i for i, h in enumerate(header) if h.startswith("乡镇"))
+    assert header[name_at + 1].startswith("身份证号码")
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    rows = grid[at + 1 :]
+    _write(book.add_format({"num_format": "yyyy-mm-dd"}), sheet, [*grid[:at], [], [], *rows])
+    for column, head in enumerate(header):
+        if column in (name_at, name_at + 1):
+            sheet.write_string(at + 1, column, head)
+        elif head:
+            sheet.merge_range(at, column, at + 1, column, head)
+    sheet.merge_range(at, name_at, at, name_at + 1, "人员信息")
+    merges, first = 0, 0
+    for r in range(1, len(rows) + 1):
+        if r == len(rows) or rows[r][town_at] != rows[first][town_at]:
+            if r - first > 1:
+                sheet.merge_range(at + 2 + first, town_at, at + 1 + r, town_at, str(rows[first][town_at]))
+                merges += 1
+            first = r
+    book.close()
+    return merges
+
+
+def test_a_town_merged_over_its_rows_under_a_two_row_header_reads_as_the_plain_roster(settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
+    assert _merge_towns_under_a_two_row_header(roster) > 5
+
+    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    assert day["feeds"][FEED]["status"] == "ok"
+    assert day["feeds"][FEED]["rows_read"] == plain["feeds"][FEED]["rows_read"]
+    assert day["feeds"][FEED]["rows_rejected"] == plain["feeds"][FEED]["rows_rejected"]
     got, want = _outputs(settings), _outputs(twin)
     for table in want:
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)

@@ -223,6 +223,33 @@ def test_blank_headed_columns_stay_in_place_and_a_stray_space_far_off_adds_none(
     assert frame["_row"].tolist() == [1, 2]
 
 
+def test_a_town_merged_over_its_rows_and_a_two_row_header_read_as_the_clerk_sees_them(tmp_path):
+    """乡镇 merged down over a town's rows counts in each; 序号, 乡镇, 村 and 人员类别 merged over two header
+    rows beside 姓名 and 身份证号码 under a merged 人员信息 make one header; the title merged across stays one."""
+    path = tmp_path / "总名单.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.merge_range(0, 0, 0, 5, "闻喜县民政局困难人口名单")
+    for column, head in ((0, "序号"), (1, "乡镇（街道）"), (2, "村（社区）"), (5, "人员类别")):
+        ws.merge_range(1, column, 2, column, head)
+    ws.merge_range(1, 3, 1, 4, "人员信息")
+    ws.write_row(2, 3, ["姓名（务必正确）", "身份证号码（务必正确）"])
+    ws.merge_range(3, 1, 5, 1, "桐城镇")
+    ws.write_string(6, 1, "东镇镇")
+    people = [("张三", "140823194001011239"), ("李四", "14082319800101123X"), ("王五", "140823200001011231"),
+              ("赵六", "140823195001011236")]
+    for r, (name, id_number) in enumerate(people, start=3):
+        ws.write_row(r, 2, ["东街村", name, id_number, "农村低保家庭成员"])
+        ws.write_string(r, 0, str(r - 2))
+    wb.close()
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["town"].tolist() == ["桐城镇", "桐城镇", "桐城镇", "东镇镇"]
+    assert frame["name"].tolist() == ["张三", "李四", "王五", "赵六"] and frame["_row"].tolist() == [1, 2, 3, 4]
+    layout = frame.attrs["layout"]["民政/总名单.xlsx"]
+    assert layout["title"] == [["闻喜县民政局困难人口名单"], ["序号", "乡镇（街道）", "村（社区）", "人员信息", "人员类别"]]
+    assert layout["header"] == ["序号", "乡镇（街道）", "村（社区）", "姓名（务必正确）", "身份证号码（务必正确）", "人员类别"]
+
+
 def test_a_csv_footer_is_passed_over_even_ragged_and_a_subtotal_among_people_is_not(tmp_path):
     path = tmp_path / "优抚.csv"
     path.write_text(
