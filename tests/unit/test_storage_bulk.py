@@ -53,3 +53,10 @@ def test_staged_frames_keep_integers_and_text(db_urls):
         staged = storage.stage_frame(conn, frame, key=("bill_no",))
         rows = conn.execute(sa.select(staged.c.bill_no, staged.c.version + 1).order_by(staged.c.bill_no)).all()
     assert [tuple(r) for r in rows] == [("A", 2), ("B", 3)]
+
+
+def test_a_sqlite_warehouse_stages_in_memory_and_commits_without_fsync(tmp_path):
+    """Staged tables (52k bills on a push) go to no temporary file; WAL commits wait for no fsync."""
+    with storage.engine(f"sqlite:///{tmp_path / 'w.db'}").connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
