@@ -136,7 +136,8 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
     the inbox where its drops are) raises :class:`FeedError` after recording the failure, so only this
     feed fails. Superseded and refused files are listed in the result and in ``feed_files``, and the sheets
     of a workbook that were not read (hidden, or without the template's header) in ``sheets_skipped``, and the
-    rows under a roster that are its footer (合计, 填表人…), not people, in ``footer_rows``. A feed of
+    rows that are the roster's own furniture (a repeated header, 合计/小计, 填表人…), not people, in
+    ``rows_passed_over``. A feed of
     format ``sql`` is pulled from ``db_url`` (the DAG passes its Airflow connection; the CLI leaves it to
     ``YIBAO_CONN_<ID>``) into a landed snapshot and then read like a file.
     """
@@ -164,7 +165,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
     result = {"feed": feed, "files": len(landed), "rows_read": 0, "rows_staged": 0, "rows_rejected": 0,
               "superseded": [f.original for f in landing.superseded],
               "refused": [{"file": r.original, "reason": r.reason} for r in landing.refused], "sheets_skipped": [],
-              "footer_rows": []}
+              "rows_passed_over": []}
     fatal = [f"{r.original}：{r.reason}" for r in landing.refused if r.fatal]
     if fatal:
         raise fail(f"{source.department}{source.title}：收件箱中有不安全的文件，本数据源未导入（" + "；".join(fatal) + "）")
@@ -196,13 +197,13 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
                                   [f.original for f in landed], run_id, sha256=[f.sha256 for f in landed])
     storage.publish_frame(staged.rejected, _rejections_path(settings, feed))
     result.update(rows_read=len(frame), sheets_skipped=frame.attrs.get("skipped_sheets", []),
-                  footer_rows=frame.attrs.get("footer_rows", []), **staged.counts)
+                  rows_passed_over=frame.attrs.get("rows_passed_over", []), **staged.counts)
     if result["sheets_skipped"]:  # named, never read: a sheet of notes, a drop-down list, a hidden old roster
         log.warning("%s%s：以下工作表没有规定表头或已隐藏，未读取：%s", source.department, source.title,
                     "；".join(result["sheets_skipped"]))
-    if result["footer_rows"]:  # where, never what: a footer names the clerk who filled the roster in
-        log.info("%s%s：表尾的合计、填表人等行不是人员，未读取：%s", source.department, source.title,
-                 "；".join(result["footer_rows"]))
+    if result["rows_passed_over"]:  # where, never what: a footer names the clerk who filled the roster in
+        log.info("%s%s：以下行是表格本身的表头、合计或表尾，不是人员，未读取：%s", source.department, source.title,
+                 "；".join(result["rows_passed_over"]))
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
         conn.execute(sa.insert(storage.feed_loads),

@@ -23,11 +23,12 @@ from yibao.sources import Source
 from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
-FOOTER_SEARCH_ROWS = 10
-# What a clerk writes under a roster, as the first text of its row: totals, notes, who filled in and checked
-# it, the unit's stamp, the date. No person's row starts so (it starts with 序号, the town or the name).
-FOOTER = re.compile(r"(合|总|小|共|累)\s*计|(注|说\s*明|备\s*注)\s*[:：]|填\s*表|填\s*报|制\s*表|审\s*核|审\s*批|"
-                    r"复\s*核|经\s*办|负\s*责\s*人|联\s*系|[^\s]{0,4}单\s*位|盖\s*章|签\s*字|签\s*名|日\s*期\s*[:：]")
+# A row's first text that makes it a total (合计 under the roster, 小计 under each town's rows), or, under the
+# last person, the rest of its footer: notes, who filled in and checked it, the unit's stamp, the date.
+# No person's row starts so (it starts with 序号, the town or the name).
+TOTAL = re.compile(r"(合|总|小|共|累)\s*计")
+FOOTER = re.compile(r"(注|说\s*明|备\s*注)\s*[:：]|填\s*表|填\s*报|制\s*表|审\s*核|审\s*批|复\s*核|经\s*办|"
+                    r"负\s*责\s*人|联\s*系|[^\s]{0,4}单\s*位|盖\s*章|签\s*字|签\s*名|日\s*期\s*[:：]")
 ID_LIKE = re.compile(r"\d{15}")
 MAX_EXACT_FLOAT = 2**53
 
@@ -300,27 +301,62 @@ def _text_bytes(values: pd.Series) -> int:
     return total
 
 
-def footer_rows(frame: pd.DataFrame) -> int:
-    """How many of the last rows are the roster's footer (合计, 填表人：…, 单位（盖章）, 注：…), read off
-    :data:`FOOTER` on each row's first text, from the bottom up to the first row that is not one.
+def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, str]:
+    """The rows of a roster that are its own furniture, by position, with what they are: ``表头`` (the header
+    again, where town lists were pasted one under another, with their ``标题`` rows above it), ``合计`` (a
+    total or a town's 小计) and ``表尾`` (填表人, 单位（盖章）, 注：… under the last person). ``header``
+    names each column's header as sent. A row holding anything like an ID number is a person's, always:
+    it is checked and, if wrong, sent back. Ragged CSV rows are judged by their raw text.
 
-    A row holding anything like an ID number is never footer: a person's row is rejected, not passed
-    over. Ragged CSV rows are judged by their raw text.
+    Only rows whose ID cell does not start like an ID number are looked at (a register has few).
 
-    >>> rows = pd.DataFrame({"id_number": ["140823194001011239", "", "", ""],
-    ...                      "name": ["张三", "合  计：1人", "", ""],
-    ...                      "_raw": ["", "", "填表人：李四,审核人：王五", "注：140823194001011239 已迁出"]})
-    >>> footer_rows(rows), footer_rows(rows.iloc[:3])
-    (0, 2)
+    >>> rows = pd.DataFrame({"id_number": ["140823194001011239", "身份证号", "140823195001011236", "", ""],
+    ...                      "name": ["张三", "姓名", "李四", "合  计：2人", ""],
+    ...                      "_raw": ["", "", "", "", "填表人：王五,注：140823194001011239 已迁出"]})
+    >>> rows_not_people(rows, {"id_number": "身份证号", "name": "姓名"})
+    {1: '表头', 3: '合计'}
+    >>> rows_not_people(rows.iloc[:4], {"id_number": "身份证号", "name": "姓名"})
+    {1: '表头', 3: '合计'}
+    >>> rows_not_people(rows.assign(_raw=["", "", "", "", "填表人：王五"]), {"id_number": "身份证号", "name": "姓名"})
+    {1: '表头', 3: '合计', 4: '表尾'}
+    >>> under = pd.DataFrame({"id_number": ["140823194001011239", "", "", ""], "name": ["张三", "赵六", "合计：2人", "2023年12月"]})
+    >>> rows_not_people(under, {"id_number": "身份证号", "name": "姓名"})  # 赵六 is a person without an ID
+    {2: '合计', 3: '表尾'}
     """
-    cells = frame.drop(columns=[c for c in ("_file", "_row", "_ragged") if c in frame]).iloc[-FOOTER_SEARCH_ROWS:]
-    count = 0
-    for values in reversed(cells.to_numpy(dtype=object).tolist()):
-        text = [c.strip() for v in values for c in str(v).split(",") if c.strip()]
-        if not text or not FOOTER.match(text[0]) or any(ID_LIKE.search(c) for c in text):
-            break
-        count += 1
-    return count
+    ids = frame["id_number"]
+    candidates = np.flatnonzero(~((ids.str.len() >= 15) & ids.str[:1].str.isdigit()).to_numpy(dtype=bool))
+    if not len(candidates):
+        return {}
+    columns = [c for c in frame.columns if c not in ("_file", "_row", "_ragged")]
+    heads = [header.get(c, "") for c in columns]
+    kinds: dict[int, str] = {}
+    for at, values in zip(candidates.tolist(), frame.iloc[candidates][columns].to_numpy(dtype=object).tolist(),
+                          strict=True):
+        cells = [str(v).strip() for v in values]
+        text = [t.strip() for c in cells for t in c.split(",") if t.strip()]
+        if not text or any(ID_LIKE.search(t) for t in text):
+            continue
+        if sum(bool(c) for c in cells) > 1 and all(c == h for c, h in zip(cells, heads, strict=True) if c):
+            kinds[at] = "表头"
+        elif TOTAL.match(text[0]):
+            kinds[at] = "合计"
+        elif FOOTER.match(text[0]):
+            kinds[at] = "表尾?"  # only under the last person
+        elif len(text) == 1:
+            kinds[at] = "标题?"  # only right above a repeated header
+    # The footer: from the first total or sign-off row under the last person, whatever follows (a date line)
+    last = len(frame)
+    while kinds.get(last - 1) in ("合计", "表尾?", "标题?"):
+        last -= 1
+    while kinds.get(last) == "标题?":
+        last += 1
+    for at, kind in list(kinds.items()):
+        if kind == "表尾?" or (kind == "标题?" and at >= last):
+            kinds[at] = "表尾" if at >= last else None
+    for at in sorted((a for a, k in kinds.items() if k == "标题?"), reverse=True):
+        below = at + 1
+        kinds[at] = "标题" if kinds.get(below) in ("表头", "标题") else None  # else a person's row, checked
+    return {at: kind for at, kind in sorted(kinds.items()) if kind}
 
 
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:
@@ -332,7 +368,7 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     does not use are kept as ``_x:<header>`` so the feedback workbook can give the department its rows
     back as sent; ``attrs["layout"]`` holds each file's (or sheet's) title rows, headers and sheet name, and
     ``attrs["skipped_sheets"]`` what of a workbook was not read (hidden sheets, sheets without the header),
-    ``attrs["footer_rows"]`` the rows under a roster that are its footer (:func:`footer_rows`), not read.
+    ``attrs["rows_passed_over"]`` the rows that are the roster's own furniture (:func:`rows_not_people`).
     """
     return read_feed([(path, name or path.name)], source)
 
@@ -364,10 +400,12 @@ def _canonical(raw: pd.DataFrame, source: Source, label: str, sheet: str | None 
     frame["_row"] = raw["_row"].to_numpy(np.int64)
     for extra in ("_ragged", "_raw"):
         frame[extra] = raw[extra].fillna("").astype("str").to_numpy() if extra in raw else ""
-    footer = footer_rows(frame)
-    if footer:
-        frame = frame.iloc[:-footer]
-    frame.attrs["footer_rows"] = [f"{label}：第{n}行" for n in raw["_row"].iloc[len(raw) - footer:]]
+    furniture = rows_not_people(frame, dict(zip(frame_columns(source, header), header, strict=True)))
+    passed_over = [f"{label}：第{n}行（{kind}）" for n, kind in zip(frame["_row"].iloc[list(furniture)],
+                                                                  furniture.values(), strict=True)]
+    if furniture:
+        frame = frame.drop(index=list(furniture)).reset_index(drop=True)
+    frame.attrs["rows_passed_over"] = passed_over
     frame.attrs["layout"] = {label: {"title": raw.attrs.get("title", []), "header": header,
                                      **({"sheet": sheet} if sheet else {})}}
     return frame
@@ -389,5 +427,5 @@ def read_feed(files: list[tuple[Path, str]], source: Source) -> pd.DataFrame:
             feed[column] = feed[column].fillna("")
     feed.attrs["layout"] = {k: v for f in frames for k, v in f.attrs["layout"].items()}
     feed.attrs["skipped_sheets"] = skipped
-    feed.attrs["footer_rows"] = [row for f in frames for row in f.attrs["footer_rows"]]
+    feed.attrs["rows_passed_over"] = [row for f in frames for row in f.attrs["rows_passed_over"]]
     return feed

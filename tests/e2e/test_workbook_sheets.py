@@ -2,7 +2,8 @@
 month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
 statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
 feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
-A footer under a roster (合计, 填表人, the unit's stamp) is passed over and named, not rejected as people; a
+A roster's own furniture (a header repeated where town lists were pasted together, 小计/合计, 填表人 and the
+unit's stamp under it) is passed over and named, not rejected as people; a
 town merged over its rows and a two-row merged header read as the same roster laid out plainly.
 A roster saved as legacy ``.xls`` (WPS's default) is landed and read as the current drop. SQLite and
 PostgreSQL."""
@@ -130,18 +131,24 @@ def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_ros
     assert returned == rejected
 
 
-def test_a_footer_under_a_roster_is_passed_over_and_named_not_rejected_as_people(settings, twin, county):
+def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people(settings, twin, county):
     source, summary = county
     for home in (settings, twin):
         shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
     (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
     grid = CalamineWorkbook.from_path(str(roster)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    width, half = len(grid[at]), at + 1 + (len(grid) - at - 1) // 2
+
+    def pad(*cells: str) -> list[str]:
+        return [*cells, *[""] * (width - len(cells))]
+
+    pasted = [pad("小  计"), pad("第二批名单"), grid[at]]  # a second list pasted under the first
+    footer = [pad("", "合  计", "", f"{len(grid)}人"), pad("填表人：张秀英        审核人：王建国"),
+              pad("单位（盖章）：闻喜县民政局", "", "", "", "", "2023年12月25日")]
     book = xlsxwriter.Workbook(str(roster))
-    width = len(grid[-1])
-    footer = [["", "合  计", "", f"{len(grid)}人"], ["填表人：张秀英        审核人：王建国"],
-              ["单位（盖章）：闻喜县民政局", "", "", "", "", "2023年12月25日"]]
     _write(book.add_format({"num_format": "yyyy-mm-dd"}), book.add_worksheet(),
-           [*grid, *(row + [""] * (width - len(row)) for row in footer)])
+           [*grid[:half], *pasted, *grid[half:], *footer])
     book.close()
     (csv_file,) = (settings.inbox / "残联").glob("*.csv")
     with csv_file.open("a", encoding="gb18030", newline="") as out:  # as Excel saves it: footer rows ragged
@@ -149,16 +156,18 @@ def test_a_footer_under_a_roster_is_passed_over_and_named_not_rejected_as_people
 
     day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
     plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
-    at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
-    rows = len(grid) - at - 1
-    assert day["feeds"][FEED]["footer_rows"] == [f"民政/{roster.name}：第{n}行" for n in range(rows + 1, rows + 4)]
-    assert day["feeds"]["canlian"]["footer_rows"][-1].startswith(f"残联/{csv_file.name}：第")
-    assert len(day["feeds"]["canlian"]["footer_rows"]) == 2
+    first, last = half - at, len(grid) - at - 1 + len(pasted)  # data row numbers: the pasted rows, the footer
+    kinds = [(first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
+             (last + 1, "合计"), (last + 2, "表尾"), (last + 3, "表尾")]
+    assert day["feeds"][FEED]["rows_passed_over"] == [f"民政/{roster.name}：第{n}行（{k}）" for n, k in kinds]
+    rows = sum(1 for _ in csv_file.open(encoding="gb18030")) - 1
+    assert day["feeds"]["canlian"]["rows_passed_over"] == [f"残联/{csv_file.name}：第{rows - 1}行（合计）",
+                                                           f"残联/{csv_file.name}：第{rows}行（表尾）"]
     for feed, result in day["feeds"].items():
         assert result["rows_read"] == plain["feeds"][feed]["rows_read"], feed
         assert result["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
         if feed not in (FEED, "canlian"):
-            assert result["footer_rows"] == [], feed
+            assert result["rows_passed_over"] == [], feed
     got, want = _outputs(settings), _outputs(twin)
     for table in want:
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)

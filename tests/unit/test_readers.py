@@ -190,8 +190,8 @@ def test_the_footer_under_a_roster_is_not_read_as_people_and_a_person_without_an
         ["单位（盖章）：闻喜县民政局", "", "", "", "2023年12月25日", ""],
     ])
     frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
-    assert frame["_row"].tolist() == [1, 2, 3, 4, 5], "only what is under the row holding an ID"
-    assert frame.attrs["footer_rows"] == ["民政/总名单.xlsx：第6行"]
+    assert frame["_row"].tolist() == [1, 2, 4, 5], "填表人 above a row holding an ID is no footer: checked"
+    assert frame.attrs["rows_passed_over"] == ["民政/总名单.xlsx：第3行（合计）", "民政/总名单.xlsx：第6行（表尾）"]
 
     write_roster_xlsx(path, [
         ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
@@ -202,7 +202,8 @@ def test_the_footer_under_a_roster_is_not_read_as_people_and_a_person_without_an
     ])
     frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
     assert frame["name"].tolist() == ["张三", "李四"]
-    assert frame.attrs["footer_rows"] == [f"民政/总名单.xlsx：第{n}行" for n in (3, 4, 5)]
+    assert frame.attrs["rows_passed_over"] == [f"民政/总名单.xlsx：第{n}行（{kind}）"
+                                              for n, kind in ((3, "合计"), (4, "表尾"), (5, "表尾"))]
 
 
 def test_blank_headed_columns_stay_in_place_and_a_stray_space_far_off_adds_none(tmp_path):
@@ -250,20 +251,38 @@ def test_a_town_merged_over_its_rows_and_a_two_row_header_read_as_the_clerk_sees
     assert layout["header"] == ["序号", "乡镇（街道）", "村（社区）", "姓名（务必正确）", "身份证号码（务必正确）", "人员类别"]
 
 
-def test_a_csv_footer_is_passed_over_even_ragged_and_a_subtotal_among_people_is_not(tmp_path):
+def test_a_csv_footer_is_passed_over_even_ragged_and_so_is_a_subtotal_among_people(tmp_path):
     path = tmp_path / "优抚.csv"
     path.write_text(
         "乡镇,姓名,身份证号码,人员类别,备注\n"
         "桐城镇,王五,140823194001011239,抚恤定补优抚对象,\n"
-        "小计,,,,\n"  # among people: a row of the roster, rejected and sent back, not passed over
+        "小计,,,,\n"
         "东镇镇,赵七,14082319800101123X,抚恤定补优抚对象,\n"
         "合计：2人,,,,\n"
         "制表人：钱八,联系电话：13800000000\n",  # ragged
         encoding="utf-8",
     )
     frame = read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
-    assert frame["_row"].tolist() == [1, 2, 3] and frame["town"].tolist() == ["桐城镇", "小计", "东镇镇"]
-    assert frame.attrs["footer_rows"] == ["退役军人/优抚.csv：第4行", "退役军人/优抚.csv：第5行"]
+    assert frame["_row"].tolist() == [1, 3] and frame["name"].tolist() == ["王五", "赵七"]
+    assert frame.attrs["rows_passed_over"] == [f"退役军人/优抚.csv：第{n}行（{kind}）"
+                                              for n, kind in ((2, "合计"), (4, "合计"), (5, "表尾"))]
+
+
+def test_town_lists_pasted_one_under_another_leave_their_titles_and_headers_out(tmp_path):
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [
+        ["1", "桐城镇", "东街村", "张三", "140823194001011239", "农村特困供养人员"],
+        ["小  计", "", "", "1人", "", ""],
+        ["东镇镇困难人口名单", "", "", "", "", ""],
+        ROSTER_HEADER,
+        ["1", "东镇镇", "上院村", "赵六", "140823195001011236", "农村低保家庭成员"],
+        ["2", "东镇镇", "上院村", "孙七", "", "农村低保家庭成员"],  # a person without an ID: checked
+        ["侯村乡"],  # one text, not above a header: a person's row as far as anyone can tell, checked
+    ])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["_row"].tolist() == [1, 5, 6, 7]
+    assert frame.attrs["rows_passed_over"] == [f"民政/总名单.xlsx：第{n}行（{kind}）"
+                                              for n, kind in ((2, "合计"), (3, "标题"), (4, "表头"))]
 
 
 def test_headers_with_the_departments_own_remarks_are_read_and_two_candidates_are_never_guessed(tmp_path):
