@@ -366,9 +366,10 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
     ``_file`` is the department's file name; a workbook with several roster sheets (one per town, say) is
     read whole, and then ``_file`` names the sheet too: ``总名单.xlsx（工作表“侯村镇”）``. Columns the feed
     does not use are kept as ``_x:<header>`` so the feedback workbook can give the department its rows
-    back as sent; ``attrs["layout"]`` holds each file's (or sheet's) title rows, headers and sheet name, and
-    ``attrs["skipped_sheets"]`` what of a workbook was not read (hidden sheets, sheets without the header),
-    ``attrs["rows_passed_over"]`` the rows that are the roster's own furniture (:func:`rows_not_people`).
+    back as sent; ``attrs["layout"]`` holds each file's (or sheet's) title rows, headers, sheet name and
+    rows passed over (``[row, what]``, for the feedback's cover), ``attrs["skipped_sheets"]`` what of a
+    workbook was not read (hidden sheets, sheets without the header), and ``attrs["rows_passed_over"]`` the
+    rows that are the roster's own furniture (:func:`rows_not_people`), for the feed's summary.
     """
     return read_feed([(path, name or path.name)], source)
 
@@ -401,13 +402,14 @@ def _canonical(raw: pd.DataFrame, source: Source, label: str, sheet: str | None 
     for extra in ("_ragged", "_raw"):
         frame[extra] = raw[extra].fillna("").astype("str").to_numpy() if extra in raw else ""
     furniture = rows_not_people(frame, dict(zip(frame_columns(source, header), header, strict=True)))
-    passed_over = [f"{label}：第{n}行（{kind}）" for n, kind in zip(frame["_row"].iloc[list(furniture)],
-                                                                  furniture.values(), strict=True)]
+    passed_over = [[int(n), kind] for n, kind in zip(frame["_row"].iloc[list(furniture)], furniture.values(),
+                                                     strict=True)]
     if furniture:
         frame = frame.drop(index=list(furniture)).reset_index(drop=True)
-    frame.attrs["rows_passed_over"] = passed_over
+    frame.attrs["rows_passed_over"] = [f"{label}：第{n}行（{kind}）" for n, kind in passed_over]
     frame.attrs["layout"] = {label: {"title": raw.attrs.get("title", []), "header": header,
-                                     **({"sheet": sheet} if sheet else {})}}
+                                     **({"sheet": sheet} if sheet else {}),
+                                     **({"passed_over": passed_over} if passed_over else {})}}
     return frame
 
 

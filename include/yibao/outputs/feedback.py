@@ -100,7 +100,27 @@ def _file_sheet(name: str, rows: pd.DataFrame, source: Source, layout: dict) -> 
     return Sheet(name, frame.reset_index(drop=True), headers, title=title)
 
 
-def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, files: pd.Series) -> Sheet:
+PASSED_OVER_SHOWN = 20  # row numbers listed per file on the cover; the rest counted
+
+
+def _passed_over(layouts: dict[str, dict]) -> str:
+    """The cover's line on rows read as the table's own furniture, per file, so the department can tell
+    if one of them was a person after all.
+
+    >>> _passed_over({"总名单.xlsx": {"passed_over": [[40, "合计"], [41, "表尾"]]}, "x.csv": {}})
+    '以下行识别为表格本身的表头、合计或表尾，未作为人员读取（如有误请告知）：总名单.xlsx 第40行（合计）、第41行（表尾）'
+    """
+    parts = []
+    for file, layout in layouts.items():
+        rows = layout.get("passed_over", [])
+        if rows:
+            listed = "、".join(f"第{n}行（{kind}）" for n, kind in rows[:PASSED_OVER_SHOWN])
+            parts.append(f"{file} {listed}" + (f" 等 {len(rows)} 行" if len(rows) > PASSED_OVER_SHOWN else ""))
+    return "以下行识别为表格本身的表头、合计或表尾，未作为人员读取（如有误请告知）：" + "；".join(parts) if parts else ""
+
+
+def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, files: pd.Series,
+           passed_over: str = "") -> Sheet:
     codes = rows["reason_codes"].str.split(",").explode()
     counts = codes[codes != ""].value_counts()
     texts = [problem_text(c) for c in counts.index]
@@ -111,9 +131,16 @@ def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, fil
         f"统计日期：{as_of.isoformat()}；共 {len(rows)} 行未能使用，请按“处理建议”核实修改后重新报送。",
         "涉及文件：" + "；".join(f"{f}（{n} 行）" for f, n in files.items()),
         "各工作表为贵单位原表格式，末尾列为问题代码、问题说明、建议身份证号码（据户籍信息推测，请核实）和原表行号。",
+        *([passed_over] if passed_over else []),
     )
     return Sheet("说明", frame, {"code": "问题代码", "message": "问题说明", "rows": "行数", "hint": "处理建议"},
                  title=title)
+
+
+def _layouts(settings: Settings, source: Source) -> dict[str, dict]:
+    """Each file's layout as :func:`keep_received` kept it (none when the feed sent nothing)."""
+    path = received_dir(settings) / f"{source.id}.layout.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def write_feedback(settings: Settings, *, as_of: dt.date, county_name: str) -> dict:
@@ -139,8 +166,7 @@ def write_feedback(settings: Settings, *, as_of: dt.date, county_name: str) -> d
         for department, feeds in by_department.items():
             sheets, everything, files = [], [], {}
             for source, rows in feeds:
-                layouts_path = received_dir(settings) / f"{source.id}.layout.json"
-                layouts = json.loads(layouts_path.read_text(encoding="utf-8")) if layouts_path.exists() else {}
+                layouts = _layouts(settings, source)
                 names = sorted(rows["_file"].unique())
                 for n, file in enumerate(names, start=1):
                     part = rows[rows["_file"] == file].sort_values("_row")
@@ -150,7 +176,9 @@ def write_feedback(settings: Settings, *, as_of: dt.date, county_name: str) -> d
                     files[file] = len(part)
                 everything.append(rows[["reason_codes"]])
             all_rows = pd.concat(everything, ignore_index=True)
-            cover = _cover(department, county_name, as_of, all_rows, pd.Series(files))
+            received = {f: layout for s in load_sources().values() if s.department == department
+                        for f, layout in _layouts(settings, s).items()}  # every feed of it, rejections or not
+            cover = _cover(department, county_name, as_of, all_rows, pd.Series(files), _passed_over(received))
             write_xlsx(folder / f"{department}_数据反馈_{as_of.isoformat()}.xlsx", [cover, *sheets])
             counts[department] = len(all_rows)
 
