@@ -34,16 +34,29 @@ class Staged:
         return {"rows_staged": len(self.rows), "rows_rejected": len(self.rejected)}
 
 
+EXCEL_EPOCH = np.datetime64("1899-12-30")  # day 0 of Excel's serial dates (its 1900 leap-year bug included)
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
-    """Dates as clerks write them (2023-10-08, 2023/10/8, 2023.10.08, 20231008) → datetime64; bad → NaT.
+    """Dates as clerks and systems write them → datetime64 (the day; a time of day is dropped); bad → NaT.
+
+    2023-10-08, 2023/10/8, 2023.10.08, 20231008, 2023年10月8日; with a time after them as a tax or
+    household-register export writes it (2023-10-08 10:31:22, 2023-10-08T10:31); and an Excel serial date
+    (45207), which is what a date column formatted as 常规 (General) shows.
 
     >>> parse_dates(pd.Series(["2023-10-08", "2023/10/8", "20231008", "2023-02-30", "", "2023年10月8日"])).tolist()
     [Timestamp('2023-10-08 00:00:00'), Timestamp('2023-10-08 00:00:00'), Timestamp('2023-10-08 00:00:00'), NaT, NaT, \
 Timestamp('2023-10-08 00:00:00')]
+    >>> parse_dates(pd.Series(["2023-10-08 10:31:22", "2023/10/8 9:05", "2023-10-08T10:31:22.5", "45207", "1:30"])).tolist()
+    [Timestamp('2023-10-08 00:00:00'), Timestamp('2023-10-08 00:00:00'), Timestamp('2023-10-08 00:00:00'), \
+Timestamp('2023-10-08 00:00:00'), NaT]
     """
     text = values.astype("str").str.strip()
     # Most cells are blank or ISO already: Arrow's strict cast takes those, the loose parse only the rest.
     arrow = pa.array(text, type=pa.string())
+    if pc.any(pc.match_substring(arrow, ":")).as_py():  # a time of day after the date: the day is what counts
+        arrow = pc.replace_substring_regex(arrow, r"^(\S+?)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$", r"\1")
+        text = pd.Series(arrow.to_pandas(), index=values.index, dtype="str")
     iso = pc.match_substring_regex(arrow, r"^\d{4}-\d{2}-\d{2}$").to_numpy(zero_copy_only=False)
     out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
     rest = (text != "").to_numpy(dtype=bool, copy=True)
@@ -57,31 +70,57 @@ Timestamp('2023-10-08 00:00:00')]
         compact = loose.str.fullmatch(r"\d{8}")
         loose = loose.where(~compact, loose.str.slice(0, 4) + "-" + loose.str.slice(4, 6) + "-" + loose.str.slice(6, 8))
         out[rest] = pd.to_datetime(loose, format="%Y-%m-%d", errors="coerce").to_numpy("datetime64[us]")
+        serial = loose.str.fullmatch(r"\d{5}").to_numpy(dtype=bool)
+        if serial.any():
+            days = loose[serial].astype("int64").to_numpy()
+            out[np.flatnonzero(rest)[serial]] = (EXCEL_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[us]")
     return pd.Series(out, index=values.index)
 
 
+def _parsed(values: pd.Series, parse) -> pd.Series:
+    """``parse`` (Arrow text → Arrow integers, null where unreadable) over the cells as they are, then once
+    more over the few it could not read, as a clerk's keyboard may have typed them: full-width digits and
+    signs (３８０，￥) folded to ASCII (NFKC), white space dropped."""
+    text = pa.array(values.astype("str").str.strip(), type=pa.string())
+    parsed = parse(text)
+    out = pd.Series(parsed, index=values.index).astype("Int64")
+    retry = np.flatnonzero(pc.and_(pc.is_null(parsed), pc.not_equal(text, "")).to_numpy(zero_copy_only=False))
+    if len(retry):
+        typed = pc.replace_substring_regex(pc.utf8_normalize(text.take(retry), "NFKC"), r"\s+", "")
+        out.iloc[retry] = pd.Series(parse(typed)).astype("Int64").to_numpy()
+    return out
+
+
+def _fen(text: pa.Array) -> pa.Array:
+    parts = pc.extract_regex(pc.replace_substring(text, ",", ""), r"^¥?(?P<yuan>\d{1,9})(?:\.(?P<fen>\d{1,2}))?元?$")
+    yuan = pc.cast(pc.struct_field(parts, "yuan"), pa.int64())
+    return pc.add(pc.multiply(yuan, 100), pc.cast(pc.utf8_rpad(pc.struct_field(parts, "fen"), 2, "0"), pa.int64()))
+
+
 def parse_fen(values: pd.Series) -> pd.Series:
-    """Yuan text with at most two decimals → integer fen (exact, no floats); anything else → <NA>.
+    """Yuan text with at most two decimals → integer fen (exact, no floats); anything else → <NA>. Thousands
+    separators, a 元 after the amount and a ¥ before it are what people write around an amount.
 
     >>> parse_fen(pd.Series(["380", "380.00", "38.5", "1,020.00", "abc", "1.234", ""])).tolist()
     [38000, 38000, 3850, 102000, <NA>, <NA>, <NA>]
+    >>> parse_fen(pd.Series(["380元", "￥380.00", "３８０", "1，020.00 元", "-380", "380元整"])).tolist()
+    [38000, 38000, 38000, 102000, <NA>, <NA>]
     """
-    text = pa.array(values.astype("str").str.strip().str.replace(",", "", regex=False), type=pa.string())
-    parts = pc.extract_regex(text, r"^(?P<yuan>\d{1,9})(?:\.(?P<fen>\d{1,2}))?$")
-    yuan = pc.cast(pc.struct_field(parts, "yuan"), pa.int64())
-    cents = pc.cast(pc.utf8_rpad(pc.struct_field(parts, "fen"), 2, "0"), pa.int64())
-    return pd.Series(pc.add(pc.multiply(yuan, 100), cents), index=values.index).astype("Int64")
+    return _parsed(values, _fen)
+
+
+def _year(text: pa.Array) -> pa.Array:
+    return pc.cast(pc.struct_field(pc.extract_regex(text, r"^(?P<year>\d{4})(?:\.0+)?(?:年度?)?$"), "year"),
+                   pa.int64())
 
 
 def parse_year(values: pd.Series) -> pd.Series:
-    """Four-digit years → Int64; anything else → <NA>.
+    """Four-digit years → Int64 (2024年, 2024年度 and a number column's 2024.0 too); anything else → <NA>.
 
-    >>> parse_year(pd.Series(["2024", " 2024 ", "24", "二〇二四"])).tolist()
-    [2024, 2024, <NA>, <NA>]
+    >>> parse_year(pd.Series(["2024", " 2024 ", "24", "二〇二四", "2024年度", "２０２４年", "2024.0"])).tolist()
+    [2024, 2024, <NA>, <NA>, 2024, 2024, 2024]
     """
-    text = pa.array(values.astype("str").str.strip(), type=pa.string())
-    digits = pc.if_else(pc.match_substring_regex(text, r"^\d{4}$"), text, pa.scalar(None, pa.string()))
-    return pd.Series(pc.cast(digits, pa.int64()), index=values.index).astype("Int64")
+    return _parsed(values, _year)
 
 
 def _check_ids(frame: pd.DataFrame, problems: Problems, as_of: dt.date, home_region: str | None) -> pd.DataFrame:

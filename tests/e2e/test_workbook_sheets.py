@@ -1,15 +1,17 @@
-"""Rosters as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
+"""Drops as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
 month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
 statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
 feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
 A roster's own furniture (a header repeated where town lists were pasted together, 小计/合计, 填表人 and the
 unit's stamp under it) is passed over and named, not rejected as people; a
 town merged over its rows and a two-row merged header read as the same roster laid out plainly.
-A roster saved as legacy ``.xls`` (WPS's default) is landed and read as the current drop. SQLite and
-PostgreSQL."""
+Dates, amounts and years as systems and clerks write them (a tax export's time of day, ￥380.00元, 2024年度,
+a date column formatted as General showing Excel's serial numbers) read as the same values. A roster saved as legacy ``.xls`` (WPS's default) is
+landed and read as the current drop. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import shutil
 from functools import partial
@@ -219,6 +221,45 @@ def test_a_town_merged_over_its_rows_under_a_two_row_header_reads_as_the_plain_r
     assert day["feeds"][FEED]["status"] == "ok"
     assert day["feeds"][FEED]["rows_read"] == plain["feeds"][FEED]["rows_read"]
     assert day["feeds"][FEED]["rows_rejected"] == plain["feeds"][FEED]["rows_rejected"]
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+
+def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    (payments,) = (settings.inbox / "税务").glob("*.csv")
+    text = payments.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(text.splitlines()))
+    at, amount, year = (rows[0].index(h) for h in ("缴费日期", "缴费金额（元）", "缴费年度"))
+    for n, row in enumerate(rows[1:]):  # a tax system's export: the time of day the payment was made
+        row[at] = f"{row[at]} {8 + n % 10}:{n % 60:02d}:{(7 * n) % 60:02d}"
+        if n % 3 == 0:  # and amounts and years as a clerk types them
+            row[amount], row[year] = f"￥{row[amount]}元", f"{row[year]}年度"
+    with payments.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+    (changes,) = (settings.inbox / "民政").glob("*动态调整*.xlsx")
+    grid = CalamineWorkbook.from_path(str(changes)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    head = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
+    when = next(i for i, h in enumerate(grid[head]) if str(h).startswith("动态调整时间"))
+    epoch = dt.date(1899, 12, 30)
+    serials = 0
+    for row in grid[head + 1 :]:  # the date column formatted as 常规 (General): Excel shows serial numbers
+        if row[when]:
+            row[when] = float((dt.date.fromisoformat(str(row[when])) - epoch).days)
+            serials += 1
+    book = xlsxwriter.Workbook(str(changes))
+    _write(book.add_format({"num_format": "yyyy-mm-dd"}), book.add_worksheet(), grid)
+    book.close()
+    assert serials > 10
+
+    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    for feed in ("shuiwu_jiaofei", "minzheng_tiaozheng"):
+        assert day["feeds"][feed]["rows_staged"] == plain["feeds"][feed]["rows_staged"] > 0, feed
+        assert day["feeds"][feed]["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
     got, want = _outputs(settings), _outputs(twin)
     for table in want:
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)
