@@ -119,10 +119,11 @@ def test_safe_normalizations():
             full_width,
             "\t11010519491231002X",
             "'11010519491231002X",
+            '="11010519491231002X"',  # a system export's wrapper that keeps Excel from making it a number
         ]
     )
     frame = check(values, as_of=AS_OF)
-    assert frame["normalized"].tolist() == ["11010519491231002X"] * 5
+    assert frame["normalized"].tolist() == ["11010519491231002X"] * 6
     assert frame["valid"].all()
 
 
