@@ -94,16 +94,18 @@ def _refusal(inbox: Path, path: Path) -> Refused | None:
     return None
 
 
-FORMATS = {".xlsx": "Excel 工作簿", ".csv": "CSV（逗号分隔）"}
-ALSO_READ = {".xlsx": (".xls",)}  # a workbook feed reads legacy Excel too (WPS's default save)
+FORMATS = {".xlsx": "Excel 工作簿", ".csv": "CSV 或 Excel 的 Unicode 文本"}
+# a workbook feed reads legacy Excel too (WPS's default save); a CSV feed Excel's “Unicode 文本” (.txt, tabs)
+ALSO_READ = {".xlsx": (".xls",), ".csv": (".txt",)}
 
 
 def find_drops(inbox: Path, source: Source) -> tuple[list[Path], list[Refused]]:
     """The plain files in the inbox that belong to a feed (stable order), and the ones refused.
 
-    The extension's case does not matter (``总名单.XLSX`` is a drop), and a workbook feed takes legacy
-    ``.xls`` too. A file named as the feed's drops but in another format (``总名单.et`` from WPS, an ``.xlsx``
-    for a CSV feed) is refused with what to do, never passed over in silence.
+    The extension's case does not matter (``总名单.XLSX`` is a drop); a workbook feed takes legacy ``.xls``
+    too, and a CSV feed Excel's Unicode text (``.txt``). A file named as the feed's drops but in another
+    format (``总名单.et`` from WPS, an ``.xlsx`` for a CSV feed) is refused with what to do, never passed
+    over in silence.
     """
     pattern = Path(source.files)
     wanted = pattern.suffix.lower()

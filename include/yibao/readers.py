@@ -23,6 +23,7 @@ from yibao.sources import Source
 from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
+DELIMITERS = (",", "\t")
 # A row's first text that makes it a total (合计 under the roster, 小计 under each town's rows), or, under the
 # last person, the rest of its footer: notes, who filled in and checked it, the unit's stamp, the date.
 # No person's row starts so (it starts with 序号, the town or the name).
@@ -38,7 +39,17 @@ class FeedError(UserError):
 
 
 def csv_as_utf8(data: bytes, name: str) -> bytes:
-    """UTF-8 (with or without BOM) as is; otherwise GB18030 (a superset of GBK that has rare name characters)."""
+    """UTF-8 (with or without BOM) as is; UTF-16 with its BOM (Excel's “Unicode 文本”) decoded; otherwise
+    GB18030 (a superset of GBK that has rare name characters).
+
+    >>> csv_as_utf8("姓名,身份证号码".encode("utf-16"), "x.csv").decode()
+    '姓名,身份证号码'
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise FeedError(f"文件 {name} 的 UTF-16 编码有误，请另存为 UTF-8 CSV 后重新报送") from None
     data = data.removeprefix(b"\xef\xbb\xbf")
     if _is_utf8(data):
         return data
@@ -204,6 +215,7 @@ def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str,
 
 def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     """Every cell as text; a row with more or fewer cells than the header is kept aside as ``_ragged``.
+    Cells are separated by commas, or by tabs when that is how the header reads (Excel's Unicode text).
 
     Title rows above the header (a template saved as CSV) are skipped as in a workbook and kept for the
     feedback. The rest of the file is used. Ragged rows keep their data row numbers (so do the rows after
@@ -213,9 +225,12 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
     if not data or data.isspace():
         raise FeedError(f"文件 {name} 是空文件")
     lines = data[: 1 << 16].decode("utf-8", errors="replace").splitlines()[:HEADER_SEARCH_ROWS]
-    top = [[c.strip() for c in row] for row in csv.reader(lines)]
-    at = _header_at(top, source)
-    if at is None:
+    for delimiter in DELIMITERS:  # the one under which the header is found (Excel's Unicode text: tabs)
+        top = [[c.strip() for c in row] for row in csv.reader(lines, delimiter=delimiter)]
+        at = _header_at(top, source)
+        if at is not None:
+            break
+    else:
         raise _no_header(source, name)
     header, skip = top[at], at + 1
     ragged: list[tuple[int | None, int, str]] = []
@@ -229,7 +244,7 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
         return pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=skip, use_threads=threads),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=keep_aside),
             # large_string: what pandas' text columns hold, so they are taken over without a copy
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -333,7 +348,7 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     for at, values in zip(candidates.tolist(), frame.iloc[candidates][columns].to_numpy(dtype=object).tolist(),
                           strict=True):
         cells = [str(v).strip() for v in values]
-        text = [t.strip() for c in cells for t in c.split(",") if t.strip()]
+        text = [t.strip() for c in cells for t in re.split(r"[,\t]", c) if t.strip()]
         if not text or any(ID_LIKE.search(t) for t in text):
             continue
         if sum(bool(c) for c in cells) > 1 and all(c == h for c, h in zip(cells, heads, strict=True) if c):

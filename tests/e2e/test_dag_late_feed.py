@@ -72,6 +72,6 @@ def test_the_summary_marks_the_snapshot_in_use_as_stale_with_its_age(settings, t
     assert again["feeds"]["weijian"]["status"] == "no_drop"
     assert again["feeds"]["weijian"]["freshness"]["state"] == "late" and again["stale_feeds"] == ["weijian"]
     (sent,) = (p.relative_to(inbox).as_posix() for p in (inbox / "卫健").glob("*.xlsx"))
-    hint = f"{sent}（文件格式为 .xlsx，本数据源只读取 .csv（CSV（逗号分隔）），未导入；请另存为 .csv 后重新报送）"
+    hint = f"{sent}（文件格式为 .xlsx，本数据源只读取 .csv、.txt（CSV 或 Excel 的 Unicode 文本），未导入；请另存为 .csv 后重新报送）"
     assert again["feeds"]["weijian"]["refused"] == [{"file": sent, "reason": hint[len(sent) + 1 : -1]}]
     assert again["feeds"]["weijian"]["freshness"]["message"].endswith(f"；收件箱中有未导入的文件：{hint}")

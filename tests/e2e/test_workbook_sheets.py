@@ -1,13 +1,16 @@
-"""Drops as departments keep them. A roster kept one sheet per town, beside a sheet of notes and last
-month's roster hidden away: every town's sheet is read, so the day's memberships, decisions, bills and
-statuses equal those of the same roster sent on one sheet; the hidden and the notes sheets are named in the
-feed's summary and not read; rejected rows go back under the department's own sheet names and row numbers.
-A roster's own furniture (a header repeated where town lists were pasted together, 小计/合计, 填表人 and the
-unit's stamp under it) is passed over and named, not rejected as people; a
-town merged over its rows and a two-row merged header read as the same roster laid out plainly.
-Dates, amounts and years as systems and clerks write them (a tax export's time of day, ￥380.00元, 2024年度,
-a date column formatted as General showing Excel's serial numbers) read as the same values. A roster saved as legacy ``.xls`` (WPS's default) is
-landed and read as the current drop. SQLite and PostgreSQL."""
+"""Drops as departments keep them, each giving the day's results of the same data sent plainly (a twin
+home), on SQLite and PostgreSQL:
+
+- a roster kept one sheet per town, beside a sheet of notes and last month's roster hidden away: every
+  town's sheet is read; the hidden and the notes sheets are named in the feed's summary and not read;
+  rejected rows go back under the department's own sheet names and row numbers;
+- a roster's own furniture (a header repeated where town lists were pasted together, 小计/合计, 填表人
+  and the unit's stamp under it) is passed over and named, not rejected as people;
+- a town merged over its rows under a two-row merged header;
+- dates, amounts and years as systems and clerks write them (a tax export's time of day, ￥380.00元,
+  2024年度, a date column formatted as General showing Excel's serial numbers);
+- a roster saved as Excel's Unicode text (UTF-16, tabs, ``.txt``); and one saved as legacy ``.xls``
+  (WPS's default), landed and read as the current drop."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from yibao import pipeline, storage, synth
+from yibao.readers import csv_as_utf8
 
 FEED = "minzheng_zongmingdan"
 STAGED = ["memberships", "decisions", "person_status", "coverage"]
@@ -260,6 +264,25 @@ def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(se
     for feed in ("shuiwu_jiaofei", "minzheng_tiaozheng"):
         assert day["feeds"][feed]["rows_staged"] == plain["feeds"][feed]["rows_staged"] > 0, feed
         assert day["feeds"][feed]["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+
+def test_a_roster_saved_as_excels_unicode_text_reads_as_the_csv(settings, twin, county):
+    source, summary = county
+    for home in (settings, twin):
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    (sent,) = (settings.inbox / "残联").glob("*.csv")
+    rows = list(csv.reader(csv_as_utf8(sent.read_bytes(), sent.name).decode().splitlines()))
+    sent.unlink()
+    with sent.with_suffix(".txt").open("w", encoding="utf-16", newline="") as out:  # 另存为 “Unicode 文本”
+        csv.writer(out, delimiter="\t", lineterminator="\r\n").writerows(rows)
+
+    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    assert day["feeds"]["canlian"]["refused"] == []
+    assert day["feeds"]["canlian"]["rows_staged"] == plain["feeds"]["canlian"]["rows_staged"] > 0
     got, want = _outputs(settings), _outputs(twin)
     for table in want:
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)

@@ -78,7 +78,7 @@ def test_a_drop_in_another_format_is_refused_with_what_to_do_and_the_extension_c
     assert [f.original for f in landing.used] == ["退役军人/优抚对象名单_20231120.CSV"]
     (refused,) = landing.refused
     assert refused.original == "退役军人/优抚对象名单_20231205.xlsx" and not refused.fatal
-    assert refused.reason == "文件格式为 .xlsx，本数据源只读取 .csv（CSV（逗号分隔）），未导入；请另存为 .csv 后重新报送"
+    assert refused.reason == "文件格式为 .xlsx，本数据源只读取 .csv、.txt（CSV 或 Excel 的 Unicode 文本），未导入；请另存为 .csv 后重新报送"
 
     # a pattern that names no one format takes every file it matches, as written
     anything = dataclasses.replace(load_sources()["tuiyi"], files="退役军人/优抚对象名单_*")

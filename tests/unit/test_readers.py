@@ -123,7 +123,8 @@ def test_utf8_bom_and_header_variants_are_accepted(tmp_path):
         (b"", "空文件"),
         ("姓名,人员类别\n张三,低保\n".encode(), "缺少必填列"),
         ("姓名,身份证号码,人员类别\n".encode(), "没有数据行"),
-        (b"\xff\xfe\xff\xfe\x00\x81", "无法识别编码"),
+        (b"\xff\xff\x00\x81", "无法识别编码"),
+        (b"\xff\xfe\x41", "UTF-16 编码有误"),
     ],
 )
 def test_bad_files_fail_with_one_clear_chinese_message(tmp_path, content, message):
@@ -283,6 +284,23 @@ def test_town_lists_pasted_one_under_another_leave_their_titles_and_headers_out(
     assert frame["_row"].tolist() == [1, 5, 6, 7]
     assert frame.attrs["rows_passed_over"] == [f"民政/总名单.xlsx：第{n}行（{kind}）"
                                               for n, kind in ((2, "合计"), (3, "标题"), (4, "表头"))]
+
+
+def test_excels_unicode_text_is_read_like_a_csv(tmp_path):
+    """Excel's “Unicode 文本” save: UTF-16 with its BOM, cells separated by tabs (sent renamed to .csv)."""
+    path = tmp_path / "优抚.csv"
+    path.write_text(
+        "闻喜县退役军人事务局 优抚对象名单\t\t\t\t\n"
+        "乡镇\t姓名\t身份证号码\t人员类别\t备注\n"
+        "桐城镇\t王五\t140823194001011239\t抚恤定补优抚对象\t逗号,在备注里\n"
+        "桐城镇\t赵七\n"
+        "东镇镇\t𠮷祥\t14082319800101123X\t抚恤定补优抚对象\t\n",
+        encoding="utf-16",
+    )
+    frame = read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
+    assert frame["name"].tolist() == ["王五", "", "𠮷祥"] and frame["_row"].tolist() == [1, 2, 3]
+    assert frame["_x:备注"].tolist() == ["逗号,在备注里", "", ""] and frame["_ragged"].tolist() == ["", "2/5", ""]
+    assert frame.attrs["layout"]["退役军人/优抚.csv"]["title"] == [["闻喜县退役军人事务局 优抚对象名单"]]
 
 
 def test_headers_with_the_departments_own_remarks_are_read_and_two_candidates_are_never_guessed(tmp_path):
