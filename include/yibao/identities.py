@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from yibao import names
 from yibao.adjustments import apply_changes
 from yibao.attributes import roster_attributes
 from yibao.reasons import Problems
@@ -84,7 +85,7 @@ def cross_check(persons: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFra
     problems.add(~found, "NOT_IN_REGISTER")
     problems.add(deceased, "DECEASED", known.loc[deceased, "status_date"].dt.strftime("%Y-%m-%d").fillna(""))
     problems.add(known["moved_out"], "MOVED_OUT")
-    mismatch = found & (known["name"].fillna("") != roster["name"].str.strip())
+    mismatch = found & names.differ(known["name"], roster["name"].str.strip())  # 张  三 is 张三
     problems.add(mismatch, "NAME_MISMATCH")
     bad = problems.rejected.to_numpy()
     rejected = roster.loc[bad].assign(reason_codes=problems.codes[bad], reason_text=problems.texts[bad])

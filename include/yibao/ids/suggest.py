@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from yibao import names
 from yibao.ids.key import from_key, to_key
 from yibao.ids.matrix import STRING, WEIGHTS, WIDTH, check_value
 from yibao.ids.vector import check
@@ -113,8 +114,9 @@ def suggest_corrections(bad: pd.DataFrame, register: pd.DataFrame, register_keys
     bad_rows = rows[which[matched]]
 
     # Same person means same name, and same town / village wherever the roster gives one.
-    names = _text(bad["name"], bad_rows)
-    fits = ~pd.isna(names) & (names == _text(register["name"], reg_rows))
+    given = bad["name"].iloc[bad_rows].reset_index(drop=True)
+    fits = (given.fillna("").str.strip() != "").to_numpy() & ~names.differ(
+        given, register["name"].iloc[reg_rows].reset_index(drop=True)).to_numpy()
     for column in ("town", "village"):
         if column in bad.columns and column in register.columns:
             given = _text(bad[column], bad_rows)
