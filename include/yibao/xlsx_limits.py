@@ -162,7 +162,7 @@ XLS_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file, as le
 
 
 # BIFF records (MS-XLS 2.3): the globals' sheet list, a substream's end, a sheet's stated extent
-BOUNDSHEET, EOF, DIMENSIONS = 0x0085, 0x000A, 0x0200
+BOUNDSHEET, EOF, DIMENSIONS, FILEPASS = 0x0085, 0x000A, 0x0200, 0x002F
 SHEET_HEAD_RECORDS = 256  # DIMENSIONS comes among a sheet's first records, before any cell
 
 
@@ -177,8 +177,12 @@ def _records(stream: bytes, pos: int):
 
 
 def xls_extents(stream: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) each visible worksheet states in its ``DIMENSIONS`` record (BIFF8 or BIFF5)."""
-    sheets = [struct.unpack_from("<I", stream, at)[0] for kind, at, size in _records(stream, 0)
+    """(rows, columns) each visible worksheet states in its ``DIMENSIONS`` record (BIFF8 or BIFF5); a
+    workbook with an open password (``FILEPASS``) is refused: its records cannot be read."""
+    globals_ = list(_records(stream, 0))
+    if any(kind == FILEPASS for kind, _, _ in globals_):
+        raise XlsxRefused(ENCRYPTED)
+    sheets = [struct.unpack_from("<I", stream, at)[0] for kind, at, size in globals_
               if kind == BOUNDSHEET and size >= 6 and stream[at + 4] == 0 and stream[at + 5] == 0]
     extents = []
     for offset in sheets:
@@ -213,12 +217,32 @@ def check_xls(path: Path) -> None:
         _check_extent(rows, max(columns, 1))
 
 
+ENCRYPTED = "文件设置了打开密码，系统无法读取：请取消密码（文件 → 信息 → 保护工作簿）后重新报送"
+
+
+def _not_a_zip(path: Path) -> XlsxRefused | None:
+    """What an ``.xlsx`` that is no zip usually is: a workbook with an open password (Office keeps it in a
+    compound file) or a legacy ``.xls`` renamed; None for anything else."""
+    try:
+        with path.open("rb") as head:
+            if head.read(len(XLS_SIGNATURE)) != XLS_SIGNATURE:
+                return None
+        with olefile.OleFileIO(str(path)) as ole:
+            if ole.exists("EncryptionInfo"):
+                return XlsxRefused(ENCRYPTED)
+            if ole.exists("Workbook") or ole.exists("Book"):
+                return XlsxRefused("这是旧版 .xls 文件（扩展名被改成了 .xlsx），请用 Excel 或 WPS 打开后另存为 .xlsx")
+    except OSError:
+        return None
+    return None
+
+
 def check_xlsx(path: Path) -> None:
     """Raise :class:`XlsxRefused` unless every bound holds; memory stays at a few blocks."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise XlsxRefused(f"不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
+        raise _not_a_zip(path) or XlsxRefused(f"不是有效的 Excel（.xlsx）文件：{type(exc).__name__}") from None
     with archive:
         parts = archive.infolist()
         total = sum(i.file_size for i in parts)

@@ -3,6 +3,7 @@ calamine or openpyxl would allocate the grid they describe."""
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -232,3 +233,18 @@ def test_a_space_typed_far_off_in_a_legacy_xls_is_refused_before_the_grid_is_bui
     and a space at GS60001, which makes calamine's grid 60,001 × 201 cells."""
     with pytest.raises(XlsxRefused, match="60,001 行 × 201 列超过上限"):
         xlsx_limits.check_xls(XLS / "远处单元格.xls")
+
+
+def test_a_workbook_with_an_open_password_is_refused_with_what_to_do(tmp_path):
+    """``tests/fixtures/xlsx/设置了打开密码.xlsx``: a roster encrypted once with msoffcrypto-tool (password
+    yibao), as Excel and WPS save a workbook with an open password: a compound file, not a zip."""
+    with pytest.raises(XlsxRefused, match="文件设置了打开密码"):
+        check_xlsx(Path(__file__).parents[1] / "fixtures" / "xlsx" / "设置了打开密码.xlsx")
+    stream = (struct.pack("<HH", 0x0809, 16) + bytes(16) + struct.pack("<HH", xlsx_limits.FILEPASS, 6) + bytes(6)
+              + struct.pack("<HH", xlsx_limits.EOF, 0))  # a legacy .xls with a password: FILEPASS in its globals
+    with pytest.raises(XlsxRefused, match="文件设置了打开密码"):
+        xlsx_limits.xls_extents(stream)
+    renamed = tmp_path / "总名单.xlsx"
+    renamed.write_bytes((XLS / "总名单.xls").read_bytes())
+    with pytest.raises(XlsxRefused, match=r"这是旧版 \.xls 文件"):
+        check_xlsx(renamed)
