@@ -11,18 +11,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# white space, and what a copy from a web page leaves unseen (zero-width space and joiners, BOM)
+INVISIBLE = r"[\s\x{200B}-\x{200D}\x{2060}\x{FEFF}]+"
 # the separator dot of 少数民族 names (U+00B7) and what keyboards and fonts put in its place
 DOTS = r"[·•‧∙⋅・･.．。]"
 
 
 def compact(values: pd.Series) -> pd.Series:
-    """Names folded for comparing: NFKC, no white space, one separator dot, upper case (NA stays NA).
+    """Names folded for comparing: NFKC, no white space or invisible characters, one separator dot, upper
+    case (NA stays NA).
 
-    >>> compact(pd.Series(["张  三", "阿卜杜•热合曼", "阿卜杜.热合曼", "ＬＩ　Ｍｉｎｇ", None])).tolist()
-    ['张三', '阿卜杜·热合曼', '阿卜杜·热合曼', 'LIMING', nan]
+    >>> compact(pd.Series(["张  三", "阿卜杜•热合曼", "阿卜杜.热合曼", "ＬＩ　Ｍｉｎｇ", "\ufeff王芳\u200b", None])).tolist()
+    ['张三', '阿卜杜·热合曼', '阿卜杜·热合曼', 'LIMING', '王芳', nan]
     """
     text = pc.utf8_normalize(pa.array(values.astype("str"), type=pa.string()), "NFKC")
-    text = pc.replace_substring_regex(pc.replace_substring_regex(text, r"\s+", ""), DOTS, "·")
+    text = pc.replace_substring_regex(pc.replace_substring_regex(text, INVISIBLE, ""), DOTS, "·")
     return pd.Series(pc.utf8_upper(text), index=values.index, dtype="str")
 
 

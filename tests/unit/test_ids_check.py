@@ -120,10 +120,11 @@ def test_safe_normalizations():
             "\t11010519491231002X",
             "'11010519491231002X",
             '="11010519491231002X"',  # a system export's wrapper that keeps Excel from making it a number
+            "\ufeff11010519491231002X\u200b",  # copied from a web page
         ]
     )
     frame = check(values, as_of=AS_OF)
-    assert frame["normalized"].tolist() == ["11010519491231002X"] * 6
+    assert frame["normalized"].tolist() == ["11010519491231002X"] * 7
     assert frame["valid"].all()
 
 

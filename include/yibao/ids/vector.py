@@ -55,14 +55,16 @@ def today() -> dt.date:
 
 
 def clean_text(values: pa.LargeStringArray) -> pa.LargeStringArray:
-    """What is safe to normalize: NFKC (full-width digits and Ｘ), spaces, hyphens, quotes, lower-case x, and
-    the ``="…"`` wrapper that system exports put around long numbers so that Excel keeps them as text.
+    """What is safe to normalize: NFKC (full-width digits and Ｘ), spaces, hyphens, quotes, lower-case x, the
+    invisible characters a copy from a web page brings (zero-width space, BOM), and the ``="…"`` wrapper that
+    system exports put around long numbers so that Excel keeps them as text.
 
-    >>> clean_text(pa.array([" 11010519491231002x ", "１１０１０５-1949", "'110105", '="110105"'])).to_pylist()
-    ['11010519491231002X', '1101051949', '110105', '110105']
+    >>> clean_text(pa.array([" 11010519491231002x ", "１１０１０５-1949", "'110105", '="110105"', "110105\u200b"])
+    ... ).to_pylist()
+    ['11010519491231002X', '1101051949', '110105', '110105', '110105']
     """
     nfkc = pc.replace_substring_regex(pc.utf8_normalize(values, "NFKC"), r'^\s*=\s*"(.*)"\s*$', r"\1")
-    return pc.utf8_upper(pc.replace_substring_regex(nfkc, r"[\s\-'\"]", ""))
+    return pc.utf8_upper(pc.replace_substring_regex(nfkc, r"[\s\-'\"\x{200B}-\x{200D}\x{2060}\x{FEFF}]", ""))
 
 
 def _normalize_dirty(raw: pa.LargeStringArray) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
