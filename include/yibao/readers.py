@@ -9,7 +9,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,9 @@ from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
 DELIMITERS = (",", "\t")
+# A UTF-16 text export: lines of cells, no control characters but tabs and line breaks
+UTF16_TEXT = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\ufeff\ufffe\uffff]*[\t,\n][^\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*",
+                        re.DOTALL)
 # A row's first text that makes it a total (合计 under the roster, 小计 under each town's rows), or, under the
 # last person, the rest of its footer: notes, who filled in and checked it, the unit's stamp, the date.
 # No person's row starts so (it starts with 序号, the town or the name).
@@ -45,18 +52,22 @@ def csv_as_utf8(data: bytes, name: str) -> bytes:
     >>> csv_as_utf8("姓名,身份证号码".encode("utf-16"), "x.csv").decode()
     '姓名,身份证号码'
     """
+    unknown = FeedError(f"文件 {name} 无法识别编码（既不是 UTF-8 也不是 GB18030），请另存为 UTF-8 CSV 后重新报送")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16").encode("utf-8")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise FeedError(f"文件 {name} 的 UTF-16 编码有误，请另存为 UTF-8 CSV 后重新报送") from None
+            raise unknown from None
+        if not UTF16_TEXT.fullmatch(text):  # bytes that happen to start like a BOM
+            raise unknown
+        return text.encode("utf-8")
     data = data.removeprefix(b"\xef\xbb\xbf")
     if _is_utf8(data):
         return data
     try:
         return data.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError:
-        raise FeedError(f"文件 {name} 无法识别编码（既不是 UTF-8 也不是 GB18030），请另存为 UTF-8 CSV 后重新报送") from None
+        raise unknown from None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -121,34 +132,74 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
     """Each worksheet, in the workbook's order, with its cells as text columns (0, 1, …) once
     :func:`check_xlsx` (:func:`check_xls` for a legacy ``.xls``, as WPS saves by default) has bounded what
     reading them may cost; a hidden sheet (a template's drop-down lists, or last month's roster hidden
-    away) is not read: ``None``.
+    away) is not read: ``None``. A legacy ``.xls`` is parsed in a child process (:mod:`yibao.xls_child`):
+    calamine's reader of it can panic or abort on a damaged file.
 
     Rows with no text at all are dropped; the index is each kept row's 0-based sheet row. A value merged
     down a column counts in every row it spans (:func:`_merged_down`).
     """
+    legacy = path.suffix.lower() == ".xls"
     try:
-        (check_xls if path.suffix.lower() == ".xls" else check_xlsx)(path)
+        (check_xls if legacy else check_xlsx)(path)
     except XlsxRefused as exc:
         raise FeedError(f"文件 {name} 已拒收：{exc}") from None
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [(meta.name, meta.visible == SheetVisibleEnum.Visible) for meta in workbook.sheets_metadata
-                  if meta.typ == SheetTypeEnum.WorkSheet]
-        read = [(sheet, _cells_frame(_merged_down(workbook.get_sheet_by_name(sheet))) if visible else None)
-                for sheet, visible in sheets]
-    except (CalamineError, OSError, ValueError) as exc:
-        raise FeedError(f"文件 {name} 不是有效的 Excel 文件：{type(exc).__name__}") from None
+    grids = _xls_grids(path, name) if legacy else _xlsx_grids(path, name)
+    read = [(sheet, _cells_frame(_merged_down(cells, merged)) if cells is not None else None)
+            for sheet, cells, merged in grids]
     if all(cells is None for _, cells in read):
         raise FeedError(f"文件 {name} 没有可见的工作表")
     return read
 
 
-def _merged_down(sheet) -> list[list]:
-    """The sheet's grid with each value merged down a column in every row it spans, as the clerk reads it:
+def _xlsx_grids(path: Path, name: str) -> list[tuple[str, list[list] | None, list]]:
+    """(sheet, cells or None when hidden, merged ranges) of each worksheet, read in this process."""
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        grids = []
+        for meta in workbook.sheets_metadata:
+            if meta.typ == SheetTypeEnum.WorkSheet:
+                sheet = workbook.get_sheet_by_name(meta.name) if meta.visible == SheetVisibleEnum.Visible else None
+                grids.append((meta.name, sheet.to_python(skip_empty_area=False) if sheet else None,
+                              (sheet.merged_cell_ranges or []) if sheet else []))
+        return grids
+    except (CalamineError, OSError, ValueError) as exc:
+        raise FeedError(f"文件 {name} 不是有效的 Excel 文件：{type(exc).__name__}") from None
+    except BaseException as exc:  # a panic in calamine (pyo3's PanicException) is a damaged file, too
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _damaged(name) from None
+
+
+def _damaged(name: str) -> FeedError:
+    return FeedError(f"文件 {name} 已损坏，无法读取：请用 Excel 或 WPS 打开后另存为 .xlsx 重新报送")
+
+
+XLS_SECONDS = 300  # a legacy workbook within the bounds is parsed in seconds
+
+
+def _xls_grids(path: Path, name: str) -> list[tuple[str, list[list] | None, list]]:
+    """:func:`_xlsx_grids` for a legacy ``.xls``, from a child process: a damaged file that crashes the
+    parser fails this feed with what to do, and nothing else."""
+    import yibao
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(yibao.__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    try:
+        done = subprocess.run([sys.executable, "-m", "yibao.xls_child", str(path)], capture_output=True,
+                              env=env, timeout=XLS_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise _damaged(name) from None
+    result = pickle.loads(done.stdout) if done.returncode == 0 and done.stdout else None  # our child's
+    if not isinstance(result, list):  # the parse failed (its error's name), or the child died
+        raise _damaged(name)
+    return [(sheet, cells if visible else None, merged) for sheet, visible, cells, merged in result]
+
+
+def _merged_down(grid: list[list], merged: list) -> list[list]:
+    """The grid with each value merged down a column in every row it spans, as the clerk reads it:
     乡镇 merged over a town's rows, a header cell merged over a two-row header (序号 beside 姓名 under
     人员信息). Merges across columns only (a title over the table) stay in their first cell."""
-    grid = sheet.to_python(skip_empty_area=False)
-    for (top, column), (bottom, _) in sheet.merged_cell_ranges or ():
+    for (top, column), (bottom, _) in merged:
         if top < len(grid) and column < len(grid[top]):
             for row in grid[top + 1 : bottom + 1]:
                 row[column] = grid[top][column]
