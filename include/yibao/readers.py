@@ -180,10 +180,8 @@ XLS_SECONDS = 300  # a legacy workbook within the bounds is parsed in seconds
 def _xls_grids(path: Path, name: str) -> list[tuple[str, list[list] | None, list]]:
     """:func:`_xlsx_grids` for a legacy ``.xls``, from a child process: a damaged file that crashes the
     parser fails this feed with what to do, and nothing else."""
-    import yibao
-
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(yibao.__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(  # where this package is, whatever the caller's path
+        [str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
         done = subprocess.run([sys.executable, "-m", "yibao.xls_child", str(path)], capture_output=True,
                               env=env, timeout=XLS_SECONDS, check=False)

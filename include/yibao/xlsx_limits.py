@@ -7,8 +7,8 @@ whole) to find the last row and column its cells land on (as calamine places the
 not), and the parts are inflated once to verify their declared sizes. Only a drop that passes is handed
 to calamine. A legacy ``.xls`` is not compressed: its size and signature are checked, then each visible
 worksheet's extent as its ``DIMENSIONS`` record states it (what Excel, WPS and xlwt write from the cells),
-so a stray entry far off is refused like in an ``.xlsx``. A crafted file stating less than it holds is
-still bounded by the format itself (65,536 rows × 256 columns).
+so a stray entry far off is refused like in an ``.xlsx``. A crafted or damaged file stating less than it
+holds is parsed in a child process whose memory is capped (:mod:`yibao.xls_child`).
 """
 
 from __future__ import annotations
