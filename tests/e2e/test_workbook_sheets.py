@@ -79,6 +79,25 @@ def _split_by_town(path) -> dict[str, list[list]]:
     return towns
 
 
+def _inboxes(county, *homes):
+    """The generated county's drops in each home's inbox; its summary."""
+    source, summary = county
+    for home in homes:
+        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    return summary
+
+
+def _same_day(settings, twin, summary) -> tuple[dict, dict]:
+    """The day run on the drops as kept (``settings``) and as sent plainly (``twin``): every result table
+    equal (:func:`_outputs`); both runs' summaries."""
+    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
+    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    got, want = _outputs(settings), _outputs(twin)
+    for table in want:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+    return day, plain
+
+
 def _outputs(settings) -> dict[str, pd.DataFrame]:
     with storage.engine(settings.warehouse_url).connect() as conn:
         bills = pd.read_sql(sa.select(storage.bills), conn).drop(columns=["run_id"])
@@ -95,23 +114,17 @@ def _outputs(settings) -> dict[str, pd.DataFrame]:
 
 def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_roster_on_one_sheet(
         settings, twin, county):
-    source, summary = county
-    for home in (settings, twin):
-        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings, twin)
     (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
     towns = _split_by_town(roster)
     assert len(towns) > 5
 
-    split = pipeline.run(settings, as_of=summary.as_of, run_id="day")
-    whole = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    split, whole = _same_day(settings, twin, summary)
     feed = split["feeds"][FEED]
     assert feed["status"] == "ok" and feed["rows_read"] == whole["feeds"][FEED]["rows_read"]
     name = f"民政/{roster.name}"
     assert feed["sheets_skipped"] == [f"{name}：填表说明（无规定表头）", f"{name}：上月名单（隐藏）"]
     assert whole["feeds"][FEED]["sheets_skipped"] == []
-    got, want = _outputs(settings), _outputs(twin)
-    for table in want:
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
     # Each rejected roster row names its sheet and its row there, and goes back on that sheet, as sent.
     with storage.engine(settings.warehouse_url).connect() as conn:
@@ -138,9 +151,7 @@ def test_a_roster_sent_one_sheet_per_town_gives_the_days_results_of_the_same_ros
 
 
 def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people(settings, twin, county):
-    source, summary = county
-    for home in (settings, twin):
-        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings, twin)
     (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
     grid = CalamineWorkbook.from_path(str(roster)).get_sheet_by_index(0).to_python(skip_empty_area=False)
     at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
@@ -160,8 +171,7 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
     with csv_file.open("a", encoding="gb18030", newline="") as out:  # as Excel saves it: footer rows ragged
         out.write("合计：共计若干人,,,,,,\r\n填表人：李娜,联系电话：0359-7021234\r\n")
 
-    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
-    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    day, plain = _same_day(settings, twin, summary)
     first, last = half - at, len(grid) - at - 1 + len(pasted)  # data row numbers: the pasted rows, the footer
     kinds = [(first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
              (last + 1, "合计"), (last + 2, "表尾"), (last + 3, "表尾")]
@@ -178,9 +188,6 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
         assert result["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
         if feed not in (FEED, "canlian"):
             assert result["rows_passed_over"] == [], feed
-    got, want = _outputs(settings), _outputs(twin)
-    for table in want:
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
 
 def _merge_towns_under_a_two_row_header(path) -> int:
@@ -214,26 +221,18 @@ def _merge_towns_under_a_two_row_header(path) -> int:
 
 
 def test_a_town_merged_over_its_rows_under_a_two_row_header_reads_as_the_plain_roster(settings, twin, county):
-    source, summary = county
-    for home in (settings, twin):
-        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings, twin)
     (roster,) = (settings.inbox / "民政").glob("*总名单.xlsx")
     assert _merge_towns_under_a_two_row_header(roster) > 5
 
-    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
-    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    day, plain = _same_day(settings, twin, summary)
     assert day["feeds"][FEED]["status"] == "ok"
     assert day["feeds"][FEED]["rows_read"] == plain["feeds"][FEED]["rows_read"]
     assert day["feeds"][FEED]["rows_rejected"] == plain["feeds"][FEED]["rows_rejected"]
-    got, want = _outputs(settings), _outputs(twin)
-    for table in want:
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
 
 def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(settings, twin, county):
-    source, summary = county
-    for home in (settings, twin):
-        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings, twin)
     (payments,) = (settings.inbox / "税务").glob("*.csv")
     text = payments.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
@@ -259,38 +258,27 @@ def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(se
     book.close()
     assert serials > 10
 
-    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
-    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    day, plain = _same_day(settings, twin, summary)
     for feed in ("shuiwu_jiaofei", "minzheng_tiaozheng"):
         assert day["feeds"][feed]["rows_staged"] == plain["feeds"][feed]["rows_staged"] > 0, feed
         assert day["feeds"][feed]["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
-    got, want = _outputs(settings), _outputs(twin)
-    for table in want:
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
 
 def test_a_roster_saved_as_excels_unicode_text_reads_as_the_csv(settings, twin, county):
-    source, summary = county
-    for home in (settings, twin):
-        shutil.copytree(source, home.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings, twin)
     (sent,) = (settings.inbox / "残联").glob("*.csv")
     rows = list(csv.reader(csv_as_utf8(sent.read_bytes(), sent.name).decode().splitlines()))
     sent.unlink()
     with sent.with_suffix(".txt").open("w", encoding="utf-16", newline="") as out:  # 另存为 “Unicode 文本”
         csv.writer(out, delimiter="\t", lineterminator="\r\n").writerows(rows)
 
-    day = pipeline.run(settings, as_of=summary.as_of, run_id="day")
-    plain = pipeline.run(twin, as_of=summary.as_of, run_id="day")
+    day, plain = _same_day(settings, twin, summary)
     assert day["feeds"]["canlian"]["refused"] == []
     assert day["feeds"]["canlian"]["rows_staged"] == plain["feeds"]["canlian"]["rows_staged"] > 0
-    got, want = _outputs(settings), _outputs(twin)
-    for table in want:
-        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
 
 
 def test_a_roster_saved_as_legacy_xls_is_the_current_drop(settings, county):
-    source, summary = county
-    shutil.copytree(source, settings.inbox, ignore=shutil.ignore_patterns("_truth"))
+    summary = _inboxes(county, settings)
     fixture = Path(__file__).parents[1] / "fixtures" / "xls" / "总名单.xls"  # see tests/unit/test_readers.py
     newer = settings.inbox / "民政" / "闻喜县民政局2024年01月困难人口总名单.xls"
     shutil.copy(fixture, newer)
