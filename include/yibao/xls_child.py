@@ -36,7 +36,8 @@ def sheets(path: str) -> list[tuple[str, bool, list[list] | None, list]]:
 
 
 def main() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)  # lowered, never raised past what the host allows
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY if hard == resource.RLIM_INFINITY else min(MEMORY, hard), hard))
     try:
         result: object = sheets(sys.argv[1])
     except BaseException as exc:  # calamine's errors, and a Rust panic (pyo3's PanicException)
