@@ -47,11 +47,22 @@ class FeedError(UserError):
 
 def csv_as_utf8(data: bytes, name: str) -> bytes:
     """UTF-8 (with or without BOM) as is; UTF-16 with its BOM (Excel's “Unicode 文本”) decoded; otherwise
-    GB18030 (a superset of GBK that has rare name characters).
+    GB18030 (a superset of GBK that has rare name characters). NUL characters (a legacy system's padding)
+    are dropped: no name or number holds one, and PostgreSQL refuses them in text.
 
     >>> csv_as_utf8("姓名,身份证号码".encode("utf-16"), "x.csv").decode()
     '姓名,身份证号码'
+    >>> csv_as_utf8("王\\x00五,1408".encode(), "x.csv").decode()
+    '王五,1408'
     """
+    return _without_nul(_decoded(data, name))
+
+
+def _without_nul(data: bytes) -> bytes:
+    return data.replace(b"\x00", b"") if b"\x00" in data else data
+
+
+def _decoded(data: bytes, name: str) -> bytes:
     unknown = FeedError(f"文件 {name} 无法识别编码（既不是 UTF-8 也不是 GB18030），请另存为 UTF-8 CSV 后重新报送")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:

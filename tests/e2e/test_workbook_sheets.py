@@ -277,6 +277,28 @@ def test_a_roster_saved_as_excels_unicode_text_reads_as_the_csv(settings, twin, 
     assert day["feeds"]["canlian"]["rows_staged"] == plain["feeds"]["canlian"]["rows_staged"] > 0
 
 
+def test_nul_padding_from_a_legacy_system_is_dropped(settings, twin, county):
+    """NUL characters in names of the register and of a roster, as some legacy exports pad fields: PostgreSQL
+    refuses them in text, and the day must be the one of the clean files."""
+    summary = _inboxes(county, settings, twin)
+    for sent in [*(settings.inbox / "公安").glob("户籍*.csv"), *(settings.inbox / "残联").glob("*.csv")]:
+        try:
+            encoding, text = "utf-8", sent.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            encoding, text = "gb18030", sent.read_text(encoding="gb18030")
+        rows = list(csv.reader(text.splitlines()))
+        name = next(i for i, h in enumerate(rows[0]) if h.startswith("姓名"))
+        for row in rows[1:200]:
+            row[name] = row[name][:1] + "\x00" + row[name][1:] + "\x00\x00"
+        with sent.open("w", encoding=encoding, newline="") as out:
+            csv.writer(out, lineterminator="\r\n").writerows(rows)
+
+    day, plain = _same_day(settings, twin, summary)
+    for feed in ("gongan_huji", "canlian"):
+        assert day["feeds"][feed]["rows_staged"] == plain["feeds"][feed]["rows_staged"] > 0, feed
+        assert day["feeds"][feed]["rows_rejected"] == plain["feeds"][feed]["rows_rejected"], feed
+
+
 def test_a_roster_saved_as_legacy_xls_is_the_current_drop(settings, county):
     summary = _inboxes(county, settings)
     fixture = Path(__file__).parents[1] / "fixtures" / "xls" / "总名单.xls"  # see tests/unit/test_readers.py
