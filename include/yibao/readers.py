@@ -222,9 +222,12 @@ def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
 
 def _cells_frame(cells: list[list]) -> pd.DataFrame:
     """The grid as text columns without its blank rows, and without the blank columns at its right (a
-    stray space typed far off makes the grid that wide: those columns are nobody's data)."""
+    stray space typed far off makes the grid that wide: those columns are nobody's data). NUL characters
+    (``_x0000_`` in the sheet's XML) are dropped, as from a CSV (:func:`csv_as_utf8`)."""
     raw = pd.DataFrame(cells, dtype=object)
     text = {column: _cell_text(raw[column]) for column in raw.columns}
+    text = {c: v.str.replace("\x00", "", regex=False) if v.str.contains("\x00", regex=False).any() else v
+            for c, v in text.items()}
     blanks = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index)
     used = np.flatnonzero(~blanks.all(axis=0).to_numpy())
     width = int(used[-1]) + 1 if len(used) else 0

@@ -101,6 +101,14 @@ def test_a_damaged_legacy_xls_fails_with_what_to_do_and_the_reading_process_goes
         read_drop(path, load_sources()["minzheng_zongmingdan"], f"民政/{damaged}")
 
 
+def test_nul_characters_in_workbook_cells_are_dropped(tmp_path):
+    """A legacy export's NUL padding reaches an .xlsx as ``_x0000_``, which calamine turns back into NUL."""
+    path = tmp_path / "总名单.xlsx"
+    write_roster_xlsx(path, [["1", "桐城镇", "东街村", "张\x00三\x00", "140823194001011239\x00", "农村特困供养人员"]])
+    frame = read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
+    assert frame["name"].tolist() == ["张三"] and frame["id_number"].tolist() == ["140823194001011239"]
+
+
 def test_an_id_stored_as_a_number_is_shown_as_excel_shows_it_not_as_wrong_digits(tmp_path):
     path = tmp_path / "总名单.xlsx"
     write_roster_xlsx(path, [["1", "桐城镇", "东街村", "张三", "370481198001011234", "低保"]], numeric_id_row=0)
