@@ -226,8 +226,7 @@ def _cells_frame(cells: list[list]) -> pd.DataFrame:
     (``_x0000_`` in the sheet's XML) are dropped, as from a CSV (:func:`csv_as_utf8`)."""
     raw = pd.DataFrame(cells, dtype=object)
     text = {column: _cell_text(raw[column]) for column in raw.columns}
-    text = {c: v.str.replace("\x00", "", regex=False) if v.str.contains("\x00", regex=False).any() else v
-            for c, v in text.items()}
+    text = {c: v.str.replace("\x00", "", regex=False) if _has_nul(v) else v for c, v in text.items()}
     blanks = pd.DataFrame({c: v.str.strip() == "" for c, v in text.items()}, index=raw.index)
     used = np.flatnonzero(~blanks.all(axis=0).to_numpy())
     width = int(used[-1]) + 1 if len(used) else 0
@@ -377,6 +376,17 @@ def _text_bytes(values: pd.Series) -> int:
             offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
             total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
     return total
+
+
+def _has_nul(values: pd.Series) -> bool:
+    """Does any cell hold a NUL? Read off the column's Arrow data buffer (a byte search, no pass over cells).
+
+    >>> _has_nul(pd.Series(["张三", "a\\x00b"], dtype="str")), _has_nul(pd.Series(["张三", ""], dtype="str"))
+    (True, False)
+    """
+    column = pa.array(values)  # pandas' Arrow-backed text: the same buffers
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return any((data := chunk.buffers()[2]) is not None and b"\x00" in data.to_pybytes() for chunk in chunks)
 
 
 def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, str]:
