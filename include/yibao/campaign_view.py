@@ -18,12 +18,21 @@ import sqlalchemy as sa
 from yibao import pipeline, policy, storage
 from yibao.settings import Settings
 from yibao.sources import load_sources
-from yibao.storage import bill_versions, bills, coverage_daily, feed_loads, push_batches, rejections
+from yibao.storage import (
+    bill_versions,
+    bills,
+    coverage_daily,
+    feed_files,
+    feed_loads,
+    push_batches,
+    rejections,
+)
 
 BATCH_STATUS = {"pending": "待审批", "approved": "已批准", "auto_approved": "自动批准", "rejected": "已驳回",
                 "reoffered": "已重新提交", "replaced": "已被替代", "pushed": "已推送"}
 FRESHNESS = {"on_time": "按时", "late": "逾期未报", "missing": "从未报送", "unscheduled": "无报送时限"}
 LOAD_STATUS = {"ok": "成功", "failed": "失败", "no_drop": "无新数据"}
+SHOWN = 3  # of each kind of note, the first few items (the feed's JSON summary and feedback hold them all)
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,7 @@ class CountyView:
     batches: list[dict]  # latest first: batch_id, status, status_label, bills, moved_yuan, decided_by, …, largest
     pushed: dict  # versions sent to tax: total, and on the latest day anything was sent
     rejections: list[dict]  # department, feed, stage, rows, reasons (top reason texts with counts)
-    feeds: list[dict]  # department, title, last load status/time/rows, freshness state/message
+    feeds: list[dict]  # department, title, last load status/time/rows/notes, freshness state/message
 
 
 def county_view(settings: Settings, now: dt.datetime | None = None) -> CountyView:
@@ -59,7 +68,8 @@ def county_view(settings: Settings, now: dt.datetime | None = None) -> CountyVie
         feeds.append({"feed": feed, "department": source.department, "title": source.title,
                       "status": LOAD_STATUS.get(load.get("status"), "未导入"), "failed": load.get("status") == "failed",
                       "loaded_at": load.get("loaded_at"), "rows_read": load.get("rows_read"),
-                      "rows_rejected": load.get("rows_rejected"), "due": fresh["due"] or "—",
+                      "rows_rejected": load.get("rows_rejected"), "notes": load.get("notes", []),
+                      "due": fresh["due"] or "—",
                       "state": fresh["state"], "state_label": FRESHNESS[fresh["state"]], "age_days": fresh["age_days"],
                       "message": fresh["message"]})
     return CountyView(settings.county, rules.jurisdiction.name, rules.year, rules.collection_window, as_of, towns,
@@ -139,8 +149,44 @@ def _rejections(conn: sa.Connection, county: str) -> list[dict]:
 
 
 def _latest_loads(conn: sa.Connection, county: str) -> dict[str, dict]:
+    """Each feed's latest load, with :func:`load_notes` from it and from the files its run saw."""
     f = feed_loads.c
     latest = sa.select(f.feed, sa.func.max(f.id).label("id")).where(f.county == county).group_by(f.feed).subquery()
-    rows = conn.execute(sa.select(f.feed, f.status, f.loaded_at, f.rows_read, f.rows_rejected)
-                        .join(latest, latest.c.id == f.id)).mappings().all()
-    return {row["feed"]: dict(row) for row in rows}
+    rows = conn.execute(sa.select(f.feed, f.run_id, f.status, f.loaded_at, f.rows_read, f.rows_rejected, f.error,
+                                  f.notes).join(latest, latest.c.id == f.id)).mappings().all()
+    ff = feed_files.c
+    files: dict[tuple[str, str], list[dict]] = {}
+    for file in conn.execute(sa.select(ff.feed, ff.run_id, ff.file, ff.role, ff.reason).where(
+            ff.county == county, ff.role != "used", ff.run_id.in_({row["run_id"] for row in rows})).order_by(ff.id)).mappings():
+        files.setdefault((file["feed"], file["run_id"]), []).append(dict(file))
+    return {row["feed"]: {**row, "notes": load_notes(row, files.get((row["feed"], row["run_id"]), []))}
+            for row in rows}
+
+
+def load_notes(load: dict, files: list[dict]) -> list[str]:
+    """What an operator should know of a load beyond its counts, in Chinese: why it failed, the older drops
+    it did not read, the files it refused, the sheets and the non-person rows (表头、合计、表尾) it passed over.
+
+    >>> load_notes({"status": "ok", "error": None, "notes": '{"rows_passed_over": ["a.xlsx：第9行（合计）"]}'},
+    ...            [{"file": "旧.xlsx", "role": "superseded", "reason": None}])
+    ['旧版未读取 1 个：旧.xlsx', '非人员行 1 行（表头、合计或表尾）：a.xlsx 第9行（合计）']
+    """
+    def listed(items: list[str], unit: str = "项") -> str:
+        return "、".join(items[:SHOWN]) + (f" 等 {len(items)} {unit}" if len(items) > SHOWN else "")
+
+    notes = [load["error"]] if load["status"] == "failed" and load["error"] else []
+    superseded = [f["file"] for f in files if f["role"] == "superseded"]
+    refused = [f"{f['file']}（{f['reason']}）" for f in files if f["role"] == "refused"]
+    read = json.loads(load["notes"]) if load["notes"] else {}
+    for label, items in (("旧版未读取 {n} 个", superseded), ("拒收文件 {n} 个", refused),
+                         ("未读取的工作表 {n} 个", read.get("sheets_skipped", []))):
+        if items:
+            notes.append(f"{label.format(n=len(items))}：{listed(items)}")
+    passed: dict[str, list[str]] = {}  # file → rows (``残联/名单.csv：第31行（合计）``)
+    for item in read.get("rows_passed_over", []):
+        file, row = item.rsplit("：", 1)
+        passed.setdefault(file, []).append(row)
+    if passed:
+        notes.append(f"非人员行 {sum(map(len, passed.values()))} 行（表头、合计或表尾）："
+                     + "；".join(f"{file} {listed(rows, '行')}" for file, rows in passed.items()))
+    return notes

@@ -7,6 +7,7 @@ tables; each stage returns only counts (safe for XCom: no personal data).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 import traceback
@@ -207,11 +208,18 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)
         conn.execute(sa.insert(storage.feed_loads),
-                     {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok"})
+                     {**load_row, "rows_read": len(frame), "rows_rejected": len(staged.rejected), "status": "ok",
+                      "notes": _load_notes(result)})
     log.info("%s%s：文件 %d 个（另有旧版 %d 个、拒收 %d 个），读取 %d 行，入库 %d 行，退回 %d 行", source.department,
              source.title, len(landed), len(landing.superseded), len(landing.refused), len(frame), len(staged.rows),
              len(staged.rejected))
     return {**result, "status": "ok"}
+
+
+def _load_notes(result: dict) -> str | None:
+    """What the load read around (for the campaign page), as JSON; None when it read everything."""
+    notes = {k: result[k] for k in ("sheets_skipped", "rows_passed_over") if result[k]}
+    return json.dumps(notes, ensure_ascii=False) if notes else None
 
 
 def _has_rows(path: Path) -> bool:

@@ -41,6 +41,8 @@ feed_loads = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    # JSON: {"sheets_skipped": [...], "rows_passed_over": [...]} of an ok load (what was read around)
+    sa.Column("notes", sa.Text),
 )
 
 # Every file seen for a feed in a run: read ("used"), an older drop kept landed but not read
