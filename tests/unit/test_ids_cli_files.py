@@ -145,3 +145,21 @@ def test_a_legacy_xls_roster_is_checked_and_a_number_cell_is_excel_damage(capsys
     code, out, _ = run(capsys, path, "--json", "--as-of", "2024-01-01")
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(rows) == 11 and [r["valid"] for r in rows] == [True, False, *[True] * 9]
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv"])
+def test_excels_unicode_text_is_read_as_its_table(tmp_path, capsys, suffix):
+    """Excel's 另存为 Unicode 文本: UTF-16 with tabs, a title row above the header; the ID column is found."""
+    path = tmp_path / f"名单{suffix}"
+    path.write_bytes(f"残疾人名单\r\n序号\t姓名\t身份证号码\r\n1\t张三\t{GOOD}\r\n2\t李四\t{OTHER[:-1]}0\r\n"
+                     .encode("utf-16"))
+    code, out, err = run(capsys, path, "--json", "--as-of", "2024-01-01")
+    assert [(r["input"], r["valid"]) for r in map(json.loads, out.splitlines())] == [(GOOD, True), (OTHER[:-1] + "0", False)]
+    assert code == 1 and err == ""
+
+
+def test_a_tab_file_with_a_named_column_is_read_by_that_column(tmp_path, capsys):
+    path = tmp_path / "ids.txt"
+    path.write_text(f"姓名\t证件号\n张三\t{GOOD}\n", encoding="utf-8")
+    code, out, _ = run(capsys, path, "--json", "--column", "证件号", "--as-of", "2024-01-01")
+    assert [json.loads(line)["input"] for line in out.splitlines()] == [GOOD] and code == 0

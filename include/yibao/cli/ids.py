@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from yibao.cli.args import date_arg
 from yibao.errors import UserError
-from yibao.readers import HEADER_SEARCH_ROWS, csv_as_utf8, xlsx_frame
+from yibao.readers import DELIMITERS, HEADER_SEARCH_ROWS, csv_as_utf8, xlsx_frame
 from yibao.sources import bare, fold
 
 #: Headers departments use for the ID column, tried in order when --column is not given.
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
         help="校验文件中的身份证号码 (check the IDs in a file)",
-        description="校验身份证号码：FILE 为每行一个号码的文本文件、CSV 或 XLSX。"
+        description="校验身份证号码：FILE 为每行一个号码的文本文件、CSV（含 Excel 另存的 Unicode 文本）或 XLSX。"
         "退出码：0 全部有效，1 有无效号码，2 文件无法使用。",
     )
     p.add_argument("file", metavar="FILE", type=Path, help="文本(.txt)、CSV(.csv) 或 Excel(.xlsx) 文件")
@@ -90,9 +90,20 @@ def _lines(data: bytes) -> pa.Array:
     )
 
 
-def _csv_columns(text: str, name: str) -> list[pa.Array]:
-    """Every column of a CSV as text, the header row included; rows of another width are an error."""
-    first = next(csv.reader(io.StringIO(text.lstrip("\r\n"))), [])
+def _table_start(text: str, wanted: list[str]) -> tuple[str, int] | None:
+    """The delimiter under which one of the first rows names the ID column (a tab: Excel's Unicode text, as
+    .txt or .csv), and that row's index (title rows above it are skipped); None when no row does."""
+    lines = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    for delimiter in DELIMITERS:
+        for at, row in enumerate(csv.reader(lines, delimiter=delimiter)):
+            if _named([c.strip() for c in row], wanted):
+                return delimiter, at
+    return None
+
+
+def _csv_columns(text: str, name: str, delimiter: str = ",", skip: int = 0) -> list[pa.Array]:
+    """Every column of a CSV as text from row ``skip`` (its header) on; rows of another width are an error."""
+    first = next(csv.reader(io.StringIO(text.split("\n", skip)[-1].lstrip("\r\n")), delimiter=delimiter), [])
     width = len(first)
     ragged: list[int] = []
 
@@ -103,8 +114,8 @@ def _csv_columns(text: str, name: str) -> list[pa.Array]:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=ragged_row),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False, skip_rows=skip),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=ragged_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{i}": pa.large_string() for i in range(width)}, strings_can_be_null=False
             ),
@@ -120,6 +131,15 @@ def _csv_columns(text: str, name: str) -> list[pa.Array]:
     return [table.column(i).combine_chunks() for i in range(table.num_columns)]
 
 
+def _named(cells: list[str], wanted: list[str]) -> list[int]:
+    """Where ``cells`` name one of ``wanted``: exactly first, then without bracketed remarks."""
+    for norm in (fold, bare):
+        for header in wanted:
+            if found := [i for i, cell in enumerate(cells) if cell and norm(cell) == norm(header)]:
+                return found
+    return []
+
+
 def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.Array:
     """The ID column without its header, and without the title rows a template has above it (the header is
     the first of the first few rows naming the column); a file whose first row holds an ID has no header row.
@@ -129,18 +149,11 @@ def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.A
     def row(at: int) -> list[str]:
         return ["" if c[at].as_py() is None else str(c[at].as_py()).strip() for c in columns]
 
-    def named(cells: list[str]) -> list[int]:
-        for norm in (fold, bare):
-            for header in wanted:
-                if found := [i for i, cell in enumerate(cells) if cell and norm(cell) == norm(header)]:
-                    return found
-        return []
-
     top = min(HEADER_SEARCH_ROWS, len(columns[0]))
-    titles = next((at for at in range(top) if named(row(at))), 0)
+    titles = next((at for at in range(top) if _named(row(at), wanted)), 0)
     columns = [c.slice(titles) for c in columns]
     first = row(0)
-    hits = named(first)
+    hits = _named(first, wanted)
     if column is None and not hits:
         found = [i for i, cell in enumerate(first) if ID_LIKE.match(fold(cell))]
         if found:
@@ -163,7 +176,8 @@ def _pick_column(columns: list[pa.Array], column: str | None, name: str) -> pa.A
 
 
 def read_ids(path: Path, column: str | None = None) -> pa.Array:
-    """The ID column of a .txt (one per line), .csv or .xlsx (.xls) file, as text exactly as written."""
+    """The ID column of a .txt (one per line, or a table with tabs as Excel saves Unicode text), .csv or .xlsx
+    (.xls) file, as text exactly as written."""
     suffix = path.suffix.lower()
     if suffix not in (".txt", "", ".csv", ".xlsx", ".xlsm", ".xls"):
         raise UserError(f"不支持的文件类型 {suffix}（支持 .txt、.csv、.xlsx、.xls）")
@@ -174,10 +188,13 @@ def read_ids(path: Path, column: str | None = None) -> pa.Array:
             raise UserError(f"文件 {path.name} 中没有数据行")
         columns = [pa.array(cells[c], pa.large_string()) for c in cells.columns]
         values = _pick_column(columns, column, path.name)
-    elif suffix == ".csv":
-        values = _pick_column(_csv_columns(_utf8(path).decode("utf-8"), path.name), column, path.name)
-    else:
-        values = _lines(_utf8(path))
+    else:  # a list of IDs one per line, or a table (CSV, or Excel's Unicode text: tabs) naming its ID column
+        data = _utf8(path)
+        head = data[: 1 << 16].decode("utf-8", errors="ignore")  # the first rows, for the header
+        start = _table_start(head, [column] if column else list(ID_HEADERS)) or (
+            (",", 0) if suffix == ".csv" else None)
+        values = _lines(data) if start is None else _pick_column(
+            _csv_columns(data.decode("utf-8"), path.name, *start), column, path.name)
     if len(values) == 0:
         raise UserError(f"文件 {path.name} 中没有数据行")
     return values
