@@ -27,6 +27,7 @@ from yibao.sources import Source
 from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
 HEADER_SEARCH_ROWS = 10
+NAME_ALONE = re.compile(r"^[^\d\s]{1,8}$")  # alone under 姓名: a person's name (an ID left out), not a title
 DELIMITERS = (",", "\t")
 # A UTF-16 text export: lines of cells, no control characters but tabs and line breaks
 UTF16_TEXT = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\ufeff\ufffe\uffff]*[\t,\n][^\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*",
@@ -410,6 +411,11 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     >>> under = pd.DataFrame({"id_number": ["140823194001011239", "", "", ""], "name": ["张三", "赵六", "合计：2人", "2023年12月"]})
     >>> rows_not_people(under, {"id_number": "身份证号", "name": "姓名"})  # 赵六 is a person without an ID
     {2: '合计', 3: '表尾'}
+    >>> pasted = pd.DataFrame({"no": ["1", "第二批名单", "序号", "", "序号", "3"],
+    ...                        "id_number": ["140823194001011239", "", "身份证号", "", "身份证号", "140823195001011236"],
+    ...                        "name": ["张三", "", "姓名", "赵六", "姓名", "李四"]})
+    >>> rows_not_people(pasted, {"no": "序号", "id_number": "身份证号", "name": "姓名"})  # 赵六 again, above a header
+    {1: '标题', 2: '表头', 4: '表头'}
     """
     ids = frame["id_number"]
     candidates = np.flatnonzero(~((ids.str.len() >= 15) & ids.str[:1].str.isdigit()).to_numpy(dtype=bool))
@@ -417,7 +423,9 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
         return {}
     columns = [c for c in frame.columns if c not in ("_file", "_row", "_ragged")]
     heads = [header.get(c, "") for c in columns]
+    name_at = columns.index("name") if "name" in columns else None
     kinds: dict[int, str] = {}
+    named: set[int] = set()
     for at, values in zip(candidates.tolist(), frame.iloc[candidates][columns].to_numpy(dtype=object).tolist(),
                           strict=True):
         cells = [str(v).strip() for v in values]
@@ -431,7 +439,9 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
         elif FOOTER.match(text[0]):
             kinds[at] = "表尾?"  # only under the last person
         elif len(text) == 1:
-            kinds[at] = "标题?"  # only right above a repeated header
+            kinds[at] = "标题?"  # only right above a repeated header, or in the footer
+            if name_at is not None and NAME_ALONE.match(cells[name_at]):
+                named.add(at)  # above a header, a name alone under 姓名 is a person whose ID was left out
     # The footer: from the first total or sign-off row under the last person, whatever follows (a date line)
     last = len(frame)
     while kinds.get(last - 1) in ("合计", "表尾?", "标题?"):
@@ -443,7 +453,7 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
             kinds[at] = "表尾" if at >= last else None
     for at in sorted((a for a, k in kinds.items() if k == "标题?"), reverse=True):
         below = at + 1
-        kinds[at] = "标题" if kinds.get(below) in ("表头", "标题") else None  # else a person's row, checked
+        kinds[at] = "标题" if kinds.get(below) in ("表头", "标题") and at not in named else None  # else a person's
     return {at: kind for at, kind in sorted(kinds.items()) if kind}
 
 
