@@ -269,7 +269,7 @@ def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str,
         raw = raw.set_axis([c.strip() for c in top[at]], axis=1).reset_index(names="_row")
         raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
         raw = raw.iloc[:, [*range(1, raw.shape[1]), 0]]  # by position: headers may repeat (备注, blank ones)
-        raw.attrs["title"] = [[c.strip() for c in r if c.strip()] for r in top[:at]]
+        raw.attrs["title"] = [_title_row(r) for r in top[:at]]
         tables.append((sheet, raw))
     if not tables:
         raise _no_header(source, name)
@@ -332,8 +332,21 @@ def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
                               "_raw": [t for _, _, t in ragged]})
         raw = pd.concat([raw, aside], ignore_index=True).sort_values("_row", kind="stable").fillna("")
     raw = raw.reset_index(drop=True)
-    raw.attrs["title"] = [[c for c in row if c] for row in top[:at]]
+    raw.attrs["title"] = [_title_row(row) for row in top[:at]]
     return raw
+
+
+def _title_row(cells: list[str]) -> list[str]:
+    """A row above the header, its cells by column (a super-header's 人员信息 stays over 姓名), without the
+    blank ones at its right.
+
+    >>> _title_row(["序号", " 人员信息 ", "", ""]), _title_row(["闻喜县困难人口名单", "", ""])
+    (['序号', '人员信息'], ['闻喜县困难人口名单'])
+    """
+    texts = [c.strip() for c in cells]
+    while texts and not texts[-1]:
+        texts.pop()
+    return texts
 
 
 def frame_columns(source: Source, header: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import xlsxwriter
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
 from yibao import pipeline, storage, synth
@@ -228,7 +229,17 @@ def test_a_town_merged_over_its_rows_under_a_two_row_header_reads_as_the_plain_r
     day, plain = _same_day(settings, twin, summary)
     assert day["feeds"][FEED]["status"] == "ok"
     assert day["feeds"][FEED]["rows_read"] == plain["feeds"][FEED]["rows_read"]
-    assert day["feeds"][FEED]["rows_rejected"] == plain["feeds"][FEED]["rows_rejected"]
+    assert day["feeds"][FEED]["rows_rejected"] == plain["feeds"][FEED]["rows_rejected"] > 0
+    # the feedback gives the department its two header rows back: 人员信息 over 姓名, the title lines above
+    (workbook,) = (settings.outbox / summary.as_of.isoformat() / "部门反馈").glob("民政局_*.xlsx")
+    sheet = next(ws for ws in openpyxl.load_workbook(workbook) if ws.title != "说明")
+    rows = [list(r) for r in sheet.iter_rows(max_row=6, values_only=True)]
+    at = next(i for i, r in enumerate(rows) if "身份证号码（务必正确）" in r)
+    assert rows[at - 1][rows[at].index("姓名（务必正确）")] == "人员信息"
+    assert rows[at - 1][rows[at].index("身份证号码（务必正确）")] is None
+    assert rows[at - 1][0] == "序号" and at > 1 and all(r[0] and not any(r[1:]) for r in rows[: at - 1])
+    last = get_column_letter(sheet.max_column)  # the title lines are merged over the sheet, the header rows not
+    assert sorted(str(m) for m in sheet.merged_cells.ranges) == [f"A{i + 1}:{last}{i + 1}" for i in range(at - 1)]
 
 
 def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(settings, twin, county):

@@ -266,7 +266,7 @@ def test_a_town_merged_over_its_rows_and_a_two_row_header_read_as_the_clerk_sees
     assert frame["town"].tolist() == ["桐城镇", "桐城镇", "桐城镇", "东镇镇"]
     assert frame["name"].tolist() == ["张三", "李四", "王五", "赵六"] and frame["_row"].tolist() == [1, 2, 3, 4]
     layout = frame.attrs["layout"]["民政/总名单.xlsx"]
-    assert layout["title"] == [["闻喜县民政局困难人口名单"], ["序号", "乡镇（街道）", "村（社区）", "人员信息", "人员类别"]]
+    assert layout["title"] == [["闻喜县民政局困难人口名单"], ["序号", "乡镇（街道）", "村（社区）", "人员信息", "", "人员类别"]]
     assert layout["header"] == ["序号", "乡镇（街道）", "村（社区）", "姓名（务必正确）", "身份证号码（务必正确）", "人员类别"]
 
 

@@ -96,7 +96,8 @@ def _file_sheet(name: str, rows: pd.DataFrame, source: Source, layout: dict) -> 
         frame[column] = rows.get(column, "")
         headers[column] = title
     frame["suggested_id"] = frame["suggested_id"].fillna("")
-    title = tuple("  ".join(cells) for cells in layout.get("title", []) if cells)
+    # a title over the table is one line; a row with cells elsewhere (a super-header) keeps its columns
+    title = tuple(cells[0] if len(cells) == 1 else tuple(cells) for cells in layout.get("title", []) if cells)
     return Sheet(name, frame.reset_index(drop=True), headers, title=title)
 
 

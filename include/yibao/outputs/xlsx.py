@@ -60,7 +60,7 @@ class Sheet:
     name: str
     frame: pd.DataFrame
     headers: Mapping[str, str] | None = None
-    title: tuple[str, ...] = ()
+    title: tuple[str | tuple[str, ...], ...] = ()  # a line over the whole sheet, or a row of cells by column
     money_fen: tuple[str, ...] = ()  # integer fen → yuan numbers with two decimals
     percent: tuple[str, ...] = ()  # ratios (0.9123) shown as 91.23%
 
@@ -282,9 +282,10 @@ def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
 
 
 def _inline_row(number: int, values: Sequence[str], style: int) -> str:
+    """A row of text cells from column A; a blank one is left out unless the row is the header (shaded)."""
     cells = "".join(
         f'<c r="{column_letter(i)}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
-        for i, v in enumerate(values)
+        for i, v in enumerate(values) if v or style == STYLE_HEADER
     )
     return f'<row r="{number}">{cells}</row>'
 
@@ -299,7 +300,8 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
     tab = ' tabSelected="1"' if selected else ""
-    titles = "".join(_inline_row(i + 1, [t], STYLE_TITLE if i == 0 else 0) for i, t in enumerate(sheet.title))
+    titles = "".join(_inline_row(i + 1, [t] if isinstance(t, str) else t, STYLE_TITLE if i == 0 else 0)
+                     for i, t in enumerate(sheet.title))
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -319,9 +321,10 @@ def _sheet_tail(sheet: Sheet, rows: int) -> bytes:
     tail = "</sheetData>"
     if columns:
         tail += f'<autoFilter ref="A{top + 1}:{last}{top + 1 + rows}"/>'
-    if top and columns > 1:
-        merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in range(top))
-        tail += f'<mergeCells count="{top}">{merges}</mergeCells>'
+    lines = [i for i, t in enumerate(sheet.title) if isinstance(t, str)]  # merged over the sheet's width
+    if lines and columns > 1:
+        merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in lines)
+        tail += f'<mergeCells count="{len(lines)}">{merges}</mergeCells>'
     # Printed lists (door-to-door reminders, 公示 boards): landscape, all columns on the page width.
     return (tail + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
             '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
