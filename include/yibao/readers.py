@@ -39,6 +39,9 @@ TOTAL = re.compile(r"(合|总|小|共|累)\s*计")
 FOOTER = re.compile(r"(注|说\s*明|备\s*注)\s*[:：]|填\s*表|填\s*报|制\s*表|审\s*核|审\s*批|复\s*核|经\s*办|"
                     r"负\s*责\s*人|联\s*系|[^\s]{0,4}单\s*位|盖\s*章|签\s*字|签\s*名|日\s*期\s*[:：]")
 ID_LIKE = re.compile(r"\d{15}")
+# A section heading inside a table (一、特困人员 / （二）低保对象 / 3.孤儿), numbered as official lists number them
+SECTION = re.compile(r"^(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d{1,2}\s*[、．](?!\d)|"
+                     r"\d{1,2}\.(?!\d))\s*\S")
 MAX_EXACT_FLOAT = 2**53
 
 
@@ -405,8 +408,9 @@ def _has_nul(values: pd.Series) -> bool:
 
 def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, str]:
     """The rows of a roster that are its own furniture, by position, with what they are: ``表头`` (the header
-    again, where town lists were pasted one under another, with their ``标题`` rows above it), ``合计`` (a
-    total or a town's 小计) and ``表尾`` (填表人, 单位（盖章）, 注：… under the last person). ``header``
+    again, where town lists were pasted one under another, with their ``标题`` rows above it), ``标题`` (a
+    numbered section heading: 一、特困人员), ``合计`` (a total or a town's 小计) and ``表尾`` (填表人,
+    单位（盖章）, 注：… under the last person). ``header``
     names each column's header as sent. A row holding anything like an ID number is a person's, always:
     it is checked and, if wrong, sent back. Ragged CSV rows are judged by their raw text.
 
@@ -429,6 +433,11 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     ...                        "name": ["张三", "", "姓名", "赵六", "姓名", "李四"]})
     >>> rows_not_people(pasted, {"no": "序号", "id_number": "身份证号", "name": "姓名"})  # 赵六 again, above a header
     {1: '标题', 2: '表头', 4: '表头'}
+    >>> sections = pd.DataFrame({"no": ["一、特困人员（2人）", "1", "（二）低保对象", "2", "3.", "4. 孤儿"],
+    ...                          "id_number": ["", "140823194001011239", "", "140823195001011236", "", ""],
+    ...                          "name": ["", "张三", "", "李四", "", ""]})
+    >>> rows_not_people(sections, {"no": "序号", "id_number": "身份证号", "name": "姓名"})  # "3." alone is a row
+    {0: '标题', 2: '标题', 5: '标题'}
     """
     ids = frame["id_number"]
     candidates = np.flatnonzero(~((ids.str.len() >= 15) & ids.str[:1].str.isdigit()).to_numpy(dtype=bool))
@@ -451,10 +460,11 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
             kinds[at] = "合计"
         elif FOOTER.match(text[0]):
             kinds[at] = "表尾?"  # only under the last person
+        elif len(text) == 1 and name_at is not None and NAME_ALONE.match(cells[name_at]):
+            kinds[at] = "标题?"  # in the footer; above a header, a name alone under 姓名 is a person (ID left out)
+            named.add(at)
         elif len(text) == 1:
-            kinds[at] = "标题?"  # only right above a repeated header, or in the footer
-            if name_at is not None and NAME_ALONE.match(cells[name_at]):
-                named.add(at)  # above a header, a name alone under 姓名 is a person whose ID was left out
+            kinds[at] = "分节" if SECTION.match(text[0]) else "标题?"  # a section heading; else only above a header
     # The footer: from the first total or sign-off row under the last person, whatever follows (a date line)
     last = len(frame)
     while kinds.get(last - 1) in ("合计", "表尾?", "标题?"):
@@ -467,7 +477,7 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     for at in sorted((a for a, k in kinds.items() if k == "标题?"), reverse=True):
         below = at + 1
         kinds[at] = "标题" if kinds.get(below) in ("表头", "标题") and at not in named else None  # else a person's
-    return {at: kind for at, kind in sorted(kinds.items()) if kind}
+    return {at: "标题" if kind == "分节" else kind for at, kind in sorted(kinds.items()) if kind}
 
 
 def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFrame:

@@ -4,9 +4,9 @@ home), on SQLite and PostgreSQL:
 - a roster kept one sheet per town, beside a sheet of notes and last month's roster hidden away: every
   town's sheet is read; the hidden and the notes sheets are named in the feed's summary and not read;
   rejected rows go back under the department's own sheet names and row numbers;
-- a roster's own furniture (a header repeated where town lists were pasted together, 小计/合计, 填表人
-  and the unit's stamp under it) is passed over and named, not rejected as people;
-- a town merged over its rows under a two-row merged header;
+- a roster's own furniture (a numbered section heading, a header repeated where town lists were pasted
+  together, 小计/合计, 填表人 and the unit's stamp under it) is passed over and named, not rejected as people;
+- a town merged over its rows under a two-row merged header, which its feedback gives back as sent;
 - dates, amounts and years as systems and clerks write them (a tax export's time of day, ￥380.00元,
   2024年度, a date column formatted as General showing Excel's serial numbers);
 - a roster saved as Excel's Unicode text (UTF-16, tabs, ``.txt``); and one saved as legacy ``.xls``
@@ -157,6 +157,7 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
     grid = CalamineWorkbook.from_path(str(roster)).get_sheet_by_index(0).to_python(skip_empty_area=False)
     at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
     width, half = len(grid[at]), at + 1 + (len(grid) - at - 1) // 2
+    quarter = at + 1 + (half - at - 1) // 2
 
     def pad(*cells: str) -> list[str]:
         return [*cells, *[""] * (width - len(cells))]
@@ -166,15 +167,16 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
               pad("单位（盖章）：闻喜县民政局", "", "", "", "", "2023年12月25日")]
     book = xlsxwriter.Workbook(str(roster))
     _write(book.add_format({"num_format": "yyyy-mm-dd"}), book.add_worksheet(),
-           [*grid[:half], *pasted, *grid[half:], *footer])
+           [*grid[:quarter], pad("二、农村低保家庭成员"), *grid[quarter:half], *pasted, *grid[half:], *footer])
     book.close()
     (csv_file,) = (settings.inbox / "残联").glob("*.csv")
     with csv_file.open("a", encoding="gb18030", newline="") as out:  # as Excel saves it: footer rows ragged
         out.write("合计：共计若干人,,,,,,\r\n填表人：李娜,联系电话：0359-7021234\r\n")
 
     day, plain = _same_day(settings, twin, summary)
-    first, last = half - at, len(grid) - at - 1 + len(pasted)  # data row numbers: the pasted rows, the footer
-    kinds = [(first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
+    # data row numbers: the section heading, the pasted rows, the footer
+    first, last = half - at + 1, len(grid) - at - 1 + len(pasted) + 1
+    kinds = [(quarter - at, "标题"), (first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
              (last + 1, "合计"), (last + 2, "表尾"), (last + 3, "表尾")]
     assert day["feeds"][FEED]["rows_passed_over"] == [f"民政/{roster.name}：第{n}行（{k}）" for n, k in kinds]
     (workbook,) = (settings.outbox / summary.as_of.isoformat() / "部门反馈").glob("民政局_*.xlsx")
