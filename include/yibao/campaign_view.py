@@ -18,15 +18,7 @@ import sqlalchemy as sa
 from yibao import pipeline, policy, storage
 from yibao.settings import Settings
 from yibao.sources import load_sources
-from yibao.storage import (
-    bill_versions,
-    bills,
-    coverage_daily,
-    feed_files,
-    feed_loads,
-    push_batches,
-    rejections,
-)
+from yibao.storage import bill_versions, bills, coverage_daily, feed_loads, push_batches, rejections
 
 BATCH_STATUS = {"pending": "待审批", "approved": "已批准", "auto_approved": "自动批准", "rejected": "已驳回",
                 "reoffered": "已重新提交", "replaced": "已被替代", "pushed": "已推送"}
@@ -154,7 +146,7 @@ def _latest_loads(conn: sa.Connection, county: str) -> dict[str, dict]:
     latest = sa.select(f.feed, sa.func.max(f.id).label("id")).where(f.county == county).group_by(f.feed).subquery()
     rows = conn.execute(sa.select(f.feed, f.run_id, f.status, f.loaded_at, f.rows_read, f.rows_rejected, f.error,
                                   f.notes).join(latest, latest.c.id == f.id)).mappings().all()
-    ff = feed_files.c
+    ff = storage.feed_files.c
     files: dict[tuple[str, str], list[dict]] = {}
     for file in conn.execute(sa.select(ff.feed, ff.run_id, ff.file, ff.role, ff.reason).where(
             ff.county == county, ff.role != "used", ff.run_id.in_({row["run_id"] for row in rows})).order_by(ff.id)).mappings():
