@@ -22,7 +22,7 @@ from yibao.storage import bill_versions, bills, coverage_daily, feed_loads, push
 
 BATCH_STATUS = {"pending": "待审批", "approved": "已批准", "auto_approved": "自动批准", "rejected": "已驳回",
                 "reoffered": "已重新提交", "replaced": "已被替代", "pushed": "已推送"}
-FRESHNESS = {"on_time": "按时", "late": "逾期未报", "missing": "从未报送", "unscheduled": "无报送时限"}
+FRESHNESS = {"on_time": "按时", "late": "逾期未报", "missing": "无可用数据", "unscheduled": "无报送时限"}
 LOAD_STATUS = {"ok": "成功", "failed": "失败", "no_drop": "无新数据"}
 SHOWN = 3  # of each kind of note, the first few items (the feed's JSON summary and feedback hold them all)
 

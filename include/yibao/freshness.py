@@ -6,7 +6,8 @@ period that began at the deadline before it. The feed is *on time* when the drop
 snapshot arrived after that earlier deadline; otherwise it is *late* (the deadline passed without a new
 drop) and everything downstream is still running on the older snapshot — said loudly, with its age, in
 the run summary and as a failed ``check_due`` task in ``yibao_ingest``. *missing* means nothing was ever
-received. A drop that arrives after a deadline counts for the next period.
+received in a form it could use (never sent, or every drop failed). A drop that arrives after a deadline
+counts for the next period.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def assess(name: str, due: Due | None, arrived: dt.datetime | None, now: dt.date
         return {**base, "state": "unscheduled", "message": ""}
     if arrived is None:
         return {**base, "state": "missing",
-                "message": f"{name} 应于{due.describe()}报送，从未收到，下游没有该数据源的数据"}
+                "message": f"{name} 应于{due.describe()}报送，从未收到可用的报送，下游没有该数据源的数据"}
     previous, latest = deadlines(due, now)
     if arrived > previous:
         return {**base, "state": "on_time", "message": ""}

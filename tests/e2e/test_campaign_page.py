@@ -110,6 +110,7 @@ def test_the_campaign_page_shows_the_demo_countys_figures(page_server, demo_coun
     assert (f"非人员行 2 行（表头、合计或表尾）：残联/闻喜县残联残疾人名单_20231225.csv 第{rows - 1}行（合计）、"
             f"第{rows}行（表尾）") in feeds["canlian"]
     assert '<td class="t warn">失败</td>' in feeds["tuiyi"] and "缺少必填列" in feeds["tuiyi"]
+    assert "无可用数据" in feeds["tuiyi"]  # its drop came, but nothing of it could be used
     assert [feed for feed, row in feeds.items() if "<li" in row] == ["canlian", "tuiyi"]  # the others: nothing to say
     assert 'href="/yibao/juye-2024"' in dom  # the other county served is one click away
     assert screenshot.stat().st_size > 100_000, "a blank or failed render is a small PNG"
