@@ -161,7 +161,7 @@ def load_notes(load: dict, files: list[dict]) -> list[str]:
 
     >>> load_notes({"status": "ok", "error": None, "notes": '{"rows_passed_over": ["a.xlsx：第9行（合计）"]}'},
     ...            [{"file": "旧.xlsx", "role": "superseded", "reason": None}])
-    ['旧版未读取 1 个：旧.xlsx', '非人员行 1 行（表头、合计或表尾）：a.xlsx 第9行（合计）']
+    ['旧版未读取 1 个：旧.xlsx', '非人员行 1 行（标题、表头、合计或表尾）：a.xlsx 第9行（合计）']
     """
     def listed(items: list[str], unit: str = "项") -> str:
         return "、".join(items[:SHOWN]) + (f" 等 {len(items)} {unit}" if len(items) > SHOWN else "")
@@ -179,6 +179,6 @@ def load_notes(load: dict, files: list[dict]) -> list[str]:
         file, row = item.rsplit("：", 1)
         passed.setdefault(file, []).append(row)
     if passed:
-        notes.append(f"非人员行 {sum(map(len, passed.values()))} 行（表头、合计或表尾）："
+        notes.append(f"非人员行 {sum(map(len, passed.values()))} 行（标题、表头、合计或表尾）："
                      + "；".join(f"{file} {listed(rows, '行')}" for file, rows in passed.items()))
     return notes

@@ -203,7 +203,7 @@ def ingest_feed(settings: Settings, feed: str, *, as_of: dt.date, run_id: str, d
         log.warning("%s%s：以下工作表没有规定表头或已隐藏，未读取：%s", source.department, source.title,
                     "；".join(result["sheets_skipped"]))
     if result["rows_passed_over"]:  # where, never what: a footer names the clerk who filled the roster in
-        log.info("%s%s：以下行是表格本身的表头、合计或表尾，不是人员，未读取：%s", source.department, source.title,
+        log.info("%s%s：以下行是表格本身的标题、表头、合计或表尾，不是人员，未读取：%s", source.department, source.title,
                  "；".join(result["rows_passed_over"]))
     with warehouse.begin() as conn:
         _record_rejections(conn, settings, run_id, "staging", feed, staged.rejected)

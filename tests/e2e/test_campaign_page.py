@@ -107,7 +107,7 @@ def test_the_campaign_page_shows_the_demo_countys_figures(page_server, demo_coun
     rows = sum(1 for _ in next((demo_county.inbox / "残联").glob("*1225.csv")).open(encoding="gb18030")) - 1
     assert "旧版未读取 1 个：残联/闻喜县残联残疾人名单_20231125.csv" in feeds["canlian"]
     assert "拒收文件 1 个：残联/.~lock.残疾人名单.csv#（" in feeds["canlian"]
-    assert (f"非人员行 2 行（表头、合计或表尾）：残联/闻喜县残联残疾人名单_20231225.csv 第{rows - 1}行（合计）、"
+    assert (f"非人员行 2 行（标题、表头、合计或表尾）：残联/闻喜县残联残疾人名单_20231225.csv 第{rows - 1}行（合计）、"
             f"第{rows}行（表尾）") in feeds["canlian"]
     assert '<td class="t warn">失败</td>' in feeds["tuiyi"] and "缺少必填列" in feeds["tuiyi"]
     assert "无可用数据" in feeds["tuiyi"]  # its drop came, but nothing of it could be used

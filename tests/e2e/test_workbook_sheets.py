@@ -181,7 +181,7 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
     assert day["feeds"][FEED]["rows_passed_over"] == [f"民政/{roster.name}：第{n}行（{k}）" for n, k in kinds]
     (workbook,) = (settings.outbox / summary.as_of.isoformat() / "部门反馈").glob("民政局_*.xlsx")
     cover = [r[0] for r in openpyxl.load_workbook(workbook)["说明"].iter_rows(values_only=True) if r[0]]
-    told = next(line for line in cover if line.startswith("以下行识别为表格本身的表头、合计或表尾"))
+    told = next(line for line in cover if line.startswith("以下行识别为表格本身的标题、表头、合计或表尾"))
     assert f"民政/{roster.name} " + "、".join(f"第{n}行（{k}）" for n, k in kinds) in told
     rows = sum(1 for _ in csv_file.open(encoding="gb18030")) - 1
     assert day["feeds"]["canlian"]["rows_passed_over"] == [f"残联/{csv_file.name}：第{rows - 1}行（合计）",

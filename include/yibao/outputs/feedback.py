@@ -109,7 +109,7 @@ def _passed_over(layouts: dict[str, dict]) -> str:
     if one of them was a person after all.
 
     >>> _passed_over({"总名单.xlsx": {"passed_over": [[40, "合计"], [41, "表尾"]]}, "x.csv": {}})
-    '以下行识别为表格本身的表头、合计或表尾，未作为人员读取（如有误请告知）：总名单.xlsx 第40行（合计）、第41行（表尾）'
+    '以下行识别为表格本身的标题、表头、合计或表尾，未作为人员读取（如有误请告知）：总名单.xlsx 第40行（合计）、第41行（表尾）'
     """
     parts = []
     for file, layout in layouts.items():
@@ -117,7 +117,7 @@ def _passed_over(layouts: dict[str, dict]) -> str:
         if rows:
             listed = "、".join(f"第{n}行（{kind}）" for n, kind in rows[:PASSED_OVER_SHOWN])
             parts.append(f"{file} {listed}" + (f" 等 {len(rows)} 行" if len(rows) > PASSED_OVER_SHOWN else ""))
-    return "以下行识别为表格本身的表头、合计或表尾，未作为人员读取（如有误请告知）：" + "；".join(parts) if parts else ""
+    return "以下行识别为表格本身的标题、表头、合计或表尾，未作为人员读取（如有误请告知）：" + "；".join(parts) if parts else ""
 
 
 def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, files: pd.Series,
