@@ -157,7 +157,7 @@ def _latest_loads(conn: sa.Connection, county: str) -> dict[str, dict]:
 
 def load_notes(load: dict, files: list[dict]) -> list[str]:
     """What an operator should know of a load beyond its counts, in Chinese: why it failed, the older drops
-    it did not read, the files it refused, the sheets and the non-person rows (表头、合计、表尾) it passed over.
+    it did not read, the files it refused, the sheets and the non-person rows (标题、表头、合计、表尾) it passed over.
 
     >>> load_notes({"status": "ok", "error": None, "notes": '{"rows_passed_over": ["a.xlsx：第9行（合计）"]}'},
     ...            [{"file": "旧.xlsx", "role": "superseded", "reason": None}])

@@ -4,7 +4,7 @@ Revision ID: w0005
 Revises: w0004
 
 ``notes`` (JSON text, NULL for older loads): the sheets of a workbook that were not read and the rows that
-are the roster's own furniture (表头、合计、表尾), so an operator sees them beside the load, not in a log.
+are the roster's own furniture (标题、表头、合计、表尾), so an operator sees them beside the load, not in a log.
 """
 
 import sqlalchemy as sa
