@@ -496,7 +496,7 @@ def read_drop(path: Path, source: Source, name: str | None = None) -> pd.DataFra
 
 
 def _drop_frames(path: Path, source: Source, name: str) -> tuple[list[pd.DataFrame], list[str]]:
-    where = f"{source.department}的文件“{name}”"
+    where = f"“{name}”（{source.department}）"  # in messages: 文件 “民政/总名单.xlsx”（民政局） 已拒收…
     if source.format == "xlsx":
         tables, skipped = _xlsx_tables(path, source, where)
     else:

@@ -117,7 +117,7 @@ def test_each_bad_input_fails_only_its_own_feed_and_leaks_nothing(settings, coun
 
     failed = {f: r["error"] for f, r in feeds.items() if r["status"] == "failed"}
     assert set(failed) == {"minzheng_zongmingdan", "xiangcun_zongmingdan", "canlian", "tuiyi"}, feeds
-    assert "民政局的文件" in failed["minzheng_zongmingdan"] and "16384 列" in failed["minzheng_zongmingdan"]
+    assert "（民政局）" in failed["minzheng_zongmingdan"] and "16384 列" in failed["minzheng_zongmingdan"]
     assert "压缩比异常" in failed["xiangcun_zongmingdan"]
     assert f"文件“残联/{link_name}”是符号链接" in failed["canlian"]
     assert "文件夹“退役军人”是符号链接" in failed["tuiyi"]

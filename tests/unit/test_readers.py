@@ -97,7 +97,7 @@ def test_a_damaged_legacy_xls_fails_with_what_to_do_and_the_reading_process_goes
     second, asks for 171 GB and aborts its interpreter. Read here, in the test's own process, each is a
     clear refusal of its feed only."""
     path = Path(__file__).parents[1] / "fixtures" / "xls" / damaged
-    with pytest.raises(FeedError, match=f"“民政/{damaged}” 已损坏，无法读取：请用 Excel 或 WPS 打开后另存为 .xlsx"):
+    with pytest.raises(FeedError, match=f"文件 “民政/{damaged}”（民政局） 已损坏，无法读取：请用 Excel 或 WPS 打开后另存为 .xlsx"):
         read_drop(path, load_sources()["minzheng_zongmingdan"], f"民政/{damaged}")
 
 

@@ -73,7 +73,7 @@ def test_one_cell_at_xfd1048576_is_refused_within_bounded_memory(tmp_path):
     far_off_cell(path)
     assert path.stat().st_size < 32_000
     tracemalloc.start()
-    with pytest.raises(FeedError, match=r"民政局的文件“民政/总名单.xlsx” 已拒收：.*16384 列"):
+    with pytest.raises(FeedError, match=r"文件 “民政/总名单.xlsx”（民政局） 已拒收：.*16384 列"):
         read_drop(path, load_sources()["minzheng_zongmingdan"], "民政/总名单.xlsx")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
