@@ -26,7 +26,7 @@ from yibao.errors import UserError
 from yibao.sources import Source
 from yibao.xlsx_limits import XlsxRefused, check_xls, check_xlsx
 
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = 20  # the header is looked for this far down (a template with a long 填报说明 above it)
 NAME_ALONE = re.compile(r"^[^\d\s]{1,8}$")  # alone under 姓名: a person's name (an ID left out), not a title
 DELIMITERS = (",", "\t")
 # A UTF-16 text export: lines of cells, no control characters but tabs and line breaks

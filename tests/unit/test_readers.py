@@ -198,6 +198,16 @@ def test_title_rows_above_a_csv_header_are_skipped_as_in_a_workbook(tmp_path):
                                                                  ["单位名称（盖章）：闻喜县退役军人事务局"]]
 
 
+def test_a_long_filling_guide_above_the_header_is_skipped(tmp_path):
+    guide = ["填报说明："] + [f"{n}、第{n}条说明，请按要求填写。" for n in range(1, 14)]
+    path = tmp_path / "优抚.csv"
+    path.write_text("\n".join([*(f"{line},,,," for line in guide), "乡镇,姓名,身份证号码,人员类别,备注",
+                               "桐城镇,王五,140823194001011239,抚恤定补优抚对象,"]) + "\n", encoding="utf-8")
+    frame = read_drop(path, load_sources()["tuiyi"], "退役军人/优抚.csv")
+    assert frame["name"].tolist() == ["王五"] and frame["_row"].tolist() == [1]
+    assert len(frame.attrs["layout"]["退役军人/优抚.csv"]["title"]) == 14
+
+
 def test_the_footer_under_a_roster_is_not_read_as_people_and_a_person_without_an_id_is(tmp_path):
     path = tmp_path / "总名单.xlsx"
     write_roster_xlsx(path, [
