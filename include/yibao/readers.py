@@ -151,7 +151,8 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
     calamine's reader of it can panic or abort on a damaged file.
 
     Rows with no text at all are dropped; the index is each kept row's 0-based sheet row. A value merged
-    down a column counts in every row it spans (:func:`_merged_down`).
+    down a column counts in every row it spans (:func:`_merged_down`); the merges starting where a header
+    may be (``attrs["top_merges"]``) are kept to give a two-row header back as sent.
     """
     legacy = path.suffix.lower() == ".xls"
     try:
@@ -159,7 +160,7 @@ def xlsx_sheets(path: Path, name: str) -> list[tuple[str, pd.DataFrame | None]]:
     except XlsxRefused as exc:
         raise FeedError(f"文件 {name} 已拒收：{exc}") from None
     grids = _xls_grids(path, name) if legacy else _xlsx_grids(path, name)
-    read = [(sheet, _cells_frame(_merged_down(cells, merged)) if cells is not None else None)
+    read = [(sheet, _cells_frame(_merged_down(cells, merged), merged) if cells is not None else None)
             for sheet, cells, merged in grids]
     if all(cells is None for _, cells in read):
         raise FeedError(f"文件 {name} 没有可见的工作表")
@@ -224,10 +225,11 @@ def xlsx_frame(path: Path, name: str) -> pd.DataFrame:
     return next(cells for _, cells in xlsx_sheets(path, name) if cells is not None)
 
 
-def _cells_frame(cells: list[list]) -> pd.DataFrame:
+def _cells_frame(cells: list[list], merged: list = ()) -> pd.DataFrame:
     """The grid as text columns without its blank rows, and without the blank columns at its right (a
     stray space typed far off makes the grid that wide: those columns are nobody's data). NUL characters
-    (``_x0000_`` in the sheet's XML) are dropped, as from a CSV (:func:`csv_as_utf8`)."""
+    (``_x0000_`` in the sheet's XML) are dropped, as from a CSV (:func:`csv_as_utf8`). ``attrs["top_merges"]``
+    holds the ``merged`` ranges starting in the rows searched for the header."""
     raw = pd.DataFrame(cells, dtype=object)
     text = {column: _cell_text(raw[column]) for column in raw.columns}
     text = {c: v.str.replace("\x00", "", regex=False) if _has_nul(v) else v for c, v in text.items()}
@@ -235,7 +237,10 @@ def _cells_frame(cells: list[list]) -> pd.DataFrame:
     used = np.flatnonzero(~blanks.all(axis=0).to_numpy())
     width = int(used[-1]) + 1 if len(used) else 0
     frame = pd.DataFrame({c: text[c] for c in list(text)[:width]}, index=raw.index)
-    return frame[~blanks.all(axis=1)] if width else frame
+    frame = frame[~blanks.all(axis=1)] if width else frame
+    searched = frame.index[min(len(frame), HEADER_SEARCH_ROWS) - 1] if len(frame) else -1
+    frame.attrs["top_merges"] = [m for m in merged if m[0][0] <= searched]
+    return frame
 
 
 def _header_at(rows: list[list[str]], source: Source) -> int | None:
@@ -273,10 +278,30 @@ def _xlsx_tables(path: Path, source: Source, name: str) -> tuple[list[tuple[str,
         raw["_row"] = (raw["_row"] - header_row).astype("int64")  # data row numbers as the clerk counts them
         raw = raw.iloc[:, [*range(1, raw.shape[1]), 0]]  # by position: headers may repeat (备注, blank ones)
         raw.attrs["title"] = [_title_row(r) for r in top[:at]]
+        raw.attrs["title_merges"] = _header_block_merges(cells.attrs.get("top_merges", []), list(cells.index[:at + 1]))
         tables.append((sheet, raw))
     if not tables:
         raise _no_header(source, name)
     return tables, skipped
+
+
+def _header_block_merges(merged: list, rows: list[int]) -> list[list[int]]:
+    """The merges starting above the header (``rows``: the sheet rows of the title rows, then the header's),
+    as ``[first, column, last, last column]`` with rows counted in ``rows`` (so blank rows between them do
+    not count): 人员信息 over two columns, 序号 down over both header rows. Merges starting on the header
+    itself, or down into the data, are not the header block's.
+
+    >>> _header_block_merges([((0, 0), (0, 5)), ((3, 0), (4, 0)), ((3, 2), (3, 3)), ((9, 1), (12, 1))], [0, 1, 3, 4])
+    [[0, 0, 0, 5], [2, 0, 3, 0], [2, 2, 2, 3]]
+    """
+    at = {row: n for n, row in enumerate(rows)}
+    out = []
+    for (top, column), (bottom, last_column) in merged:
+        if top in at and at[top] < len(rows) - 1:
+            last = max(n for n, row in enumerate(rows) if row <= bottom)
+            if last > at[top] or last_column > column:
+                out.append([at[top], column, last, last_column])
+    return out
 
 
 def _csv_table(path: Path, source: Source, name: str) -> pd.DataFrame:
@@ -409,8 +434,8 @@ def _has_nul(values: pd.Series) -> bool:
 def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, str]:
     """The rows of a roster that are its own furniture, by position, with what they are: ``表头`` (the header
     again, where town lists were pasted one under another, with their ``标题`` rows above it), ``标题`` (a
-    numbered section heading: 一、特困人员), ``合计`` (a total or a town's 小计) and ``表尾`` (填表人,
-    单位（盖章）, 注：… under the last person). ``header`` names each column's header as sent. A row holding
+    section heading: 一、特困人员, or 特困人员 alone in the first column over people), ``合计`` (a total or
+    a town's 小计) and ``表尾`` (填表人, 单位（盖章）, 注：… under the last person). ``header`` names each column's header as sent. A row holding
     anything like an ID number is a person's, always: it is checked and, if wrong, sent back; so is a name
     alone under 姓名 (an ID left out). Ragged CSV rows are judged by their raw text.
 
@@ -438,6 +463,11 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     ...                          "name": ["", "张三", "", "李四", "", ""]})
     >>> rows_not_people(sections, {"no": "序号", "id_number": "身份证号", "name": "姓名"})  # "3." alone is a row
     {0: '标题', 2: '标题', 5: '标题'}
+    >>> plain = pd.DataFrame({"no": ["特困人员", "1", "低保对象", "2", "孤儿"],
+    ...                       "id_number": ["", "140823194001011239", "", "140823195001011236", ""],
+    ...                       "name": ["", "张三", "", "李四", ""]})
+    >>> rows_not_people(plain, {"no": "序号", "id_number": "身份证号", "name": "姓名"})  # unnumbered, over people
+    {0: '标题', 2: '标题'}
     """
     ids = frame["id_number"]
     candidates = np.flatnonzero(~((ids.str.len() >= 15) & ids.str[:1].str.isdigit()).to_numpy(dtype=bool))
@@ -448,6 +478,7 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     name_at = columns.index("name") if "name" in columns else None
     kinds: dict[int, str] = {}
     named: set[int] = set()
+    leading: set[int] = set()  # one text in the first column (序号, merged across): a heading over the rows below
     for at, values in zip(candidates.tolist(), frame.iloc[candidates][columns].to_numpy(dtype=object).tolist(),
                           strict=True):
         cells = [str(v).strip() for v in values]
@@ -465,6 +496,8 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
             named.add(at)
         elif len(text) == 1:
             kinds[at] = "分节" if SECTION.match(text[0]) else "标题?"  # a section heading; else only above a header
+            if cells[0] and columns[0] != "name" and not text[0].isdigit():
+                leading.add(at)
     # The footer: from the first total or sign-off row under the last person, whatever follows (a date line)
     last = len(frame)
     while kinds.get(last - 1) in ("合计", "表尾?", "标题?"):
@@ -476,7 +509,8 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
             kinds[at] = "表尾" if at >= last else None
     for at in sorted((a for a, k in kinds.items() if k == "标题?"), reverse=True):
         below = at + 1
-        kinds[at] = "标题" if kinds.get(below) in ("表头", "标题") and at not in named else None  # else a person's
+        heading = kinds.get(below) in ("表头", "标题") or (at in leading and below < last and kinds.get(below) is None)
+        kinds[at] = "标题" if heading and at not in named else None  # else a person's
     return {at: "标题" if kind == "分节" else kind for at, kind in sorted(kinds.items()) if kind}
 
 
@@ -529,6 +563,8 @@ def _canonical(raw: pd.DataFrame, source: Source, label: str, sheet: str | None 
         frame = frame.drop(index=list(furniture)).reset_index(drop=True)
     frame.attrs["rows_passed_over"] = [f"{label}：第{n}行（{kind}）" for n, kind in passed_over]
     frame.attrs["layout"] = {label: {"title": raw.attrs.get("title", []), "header": header,
+                                     **({"title_merges": raw.attrs["title_merges"]} if raw.attrs.get("title_merges")
+                                        else {}),
                                      **({"sheet": sheet} if sheet else {}),
                                      **({"passed_over": passed_over} if passed_over else {})}}
     return frame

@@ -158,6 +158,7 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
     at = next(i for i, r in enumerate(grid) if "序号" in [str(c) for c in r])
     width, half = len(grid[at]), at + 1 + (len(grid) - at - 1) // 2
     quarter = at + 1 + (half - at - 1) // 2
+    eighth = at + 1 + (quarter - at - 1) // 2
 
     def pad(*cells: str) -> list[str]:
         return [*cells, *[""] * (width - len(cells))]
@@ -167,16 +168,17 @@ def test_a_rosters_own_furniture_is_passed_over_and_named_not_rejected_as_people
               pad("单位（盖章）：闻喜县民政局", "", "", "", "", "2023年12月25日")]
     book = xlsxwriter.Workbook(str(roster))
     _write(book.add_format({"num_format": "yyyy-mm-dd"}), book.add_worksheet(),
-           [*grid[:quarter], pad("二、农村低保家庭成员"), *grid[quarter:half], *pasted, *grid[half:], *footer])
+           [*grid[:eighth], pad("特困人员"), *grid[eighth:quarter], pad("二、农村低保家庭成员"), *grid[quarter:half],
+            *pasted, *grid[half:], *footer])
     book.close()
     (csv_file,) = (settings.inbox / "残联").glob("*.csv")
     with csv_file.open("a", encoding="gb18030", newline="") as out:  # as Excel saves it: footer rows ragged
         out.write("合计：共计若干人,,,,,,\r\n填表人：李娜,联系电话：0359-7021234\r\n")
 
     day, plain = _same_day(settings, twin, summary)
-    # data row numbers: the section heading, the pasted rows, the footer
-    first, last = half - at + 1, len(grid) - at - 1 + len(pasted) + 1
-    kinds = [(quarter - at, "标题"), (first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
+    # data row numbers: the section headings (unnumbered, then numbered), the pasted rows, the footer
+    first, last = half - at + 2, len(grid) - at - 1 + len(pasted) + 2
+    kinds = [(eighth - at, "标题"), (quarter - at + 1, "标题"), (first, "合计"), (first + 1, "标题"), (first + 2, "表头"),
              (last + 1, "合计"), (last + 2, "表尾"), (last + 3, "表尾")]
     assert day["feeds"][FEED]["rows_passed_over"] == [f"民政/{roster.name}：第{n}行（{k}）" for n, k in kinds]
     (workbook,) = (settings.outbox / summary.as_of.isoformat() / "部门反馈").glob("民政局_*.xlsx")
@@ -240,8 +242,16 @@ def test_a_town_merged_over_its_rows_under_a_two_row_header_reads_as_the_plain_r
     assert rows[at - 1][rows[at].index("姓名（务必正确）")] == "人员信息"
     assert rows[at - 1][rows[at].index("身份证号码（务必正确）")] is None
     assert rows[at - 1][0] == "序号" and at > 1 and all(r[0] and not any(r[1:]) for r in rows[: at - 1])
-    last = get_column_letter(sheet.max_column)  # the title lines are merged over the sheet, the header rows not
-    assert sorted(str(m) for m in sheet.merged_cells.ranges) == [f"A{i + 1}:{last}{i + 1}" for i in range(at - 1)]
+    # the title lines are merged over the sheet; the header rows as sent: 人员信息 over 姓名 and 身份证号码,
+    # the department's other header cells down over both rows
+    last, name_at = get_column_letter(sheet.max_column), rows[at].index("姓名（务必正确）")
+    down = [get_column_letter(c + 1) for c in range(6) if c not in (name_at, name_at + 1)]
+    assert sorted(str(m) for m in sheet.merged_cells.ranges) == sorted(
+        [f"A{i + 1}:{last}{i + 1}" for i in range(at - 1)] + [f"{c}{at}:{c}{at + 1}" for c in down]
+        + [f"{get_column_letter(name_at + 1)}{at}:{get_column_letter(name_at + 2)}{at}"])
+    shaded = sheet.cell(at + 1, name_at + 1).fill.fgColor.rgb  # the super-header row is shaded as the header
+    assert shaded not in (None, "00000000") and {sheet.cell(at, c).fill.fgColor.rgb for c in (1, name_at + 1)} == {shaded}
+    assert sheet.cell(at - 1, 1).fill.fgColor.rgb != shaded  # a title line is not
 
 
 def test_payment_times_typed_amounts_and_serial_dates_read_as_the_same_values(settings, twin, county):

@@ -76,6 +76,23 @@ def test_title_rows_are_merged_above_a_frozen_header(tmp_path):
     assert ws.print_title_rows == "$1:$3"
 
 
+def test_a_two_row_header_is_shaded_and_merged_as_given_and_never_over_a_title_line(tmp_path):
+    frame = pd.DataFrame({"a": ["1"], "b": ["张三"], "c": ["140823194001011239"], "d": ["x"]})
+    title = ("闻喜县困难人口名单", ("序号", "人员信息"))
+    sheet = Sheet("民政", frame, {"a": "序号", "b": "姓名", "c": "身份证号码", "d": "问题代码"}, title=title,
+                  header_merges=((1, 0, 2, 0), (1, 1, 1, 2)))
+    ws = openpyxl.load_workbook(write_xlsx(tmp_path / "t.xlsx", [sheet]))["民政"]
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:D1", "A2:A3", "B2:C2"}
+    assert [c.value for c in ws[2]] == ["序号", "人员信息", None, None] and ws["B3"].value == "姓名"
+    header_fill = ws["B3"].fill.fgColor.rgb
+    assert {ws[c].fill.fgColor.rgb for c in ("A2", "B2", "D2")} == {header_fill} != {ws["A1"].fill.fgColor.rgb}
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:D4"
+    with pytest.raises(ValueError, match="合并区域"):
+        Sheet("民政", frame, title=title, header_merges=((0, 0, 1, 0),))  # down from the title line
+    with pytest.raises(ValueError, match="合并区域"):
+        Sheet("民政", frame, title=title, header_merges=((1, 3, 1, 4),))  # past the last column
+
+
 def test_many_sheets_names_sanitized_and_calamine_reads_them(tmp_path):
     sheets = [Sheet("汇总/明细", pd.DataFrame({"x": [1, 2]})), Sheet("汇总/明细", pd.DataFrame({"y": ["a"]})),
               Sheet("空", pd.DataFrame({"z": pd.Series([], dtype="str")}))]

@@ -96,9 +96,13 @@ def _file_sheet(name: str, rows: pd.DataFrame, source: Source, layout: dict) -> 
         frame[column] = rows.get(column, "")
         headers[column] = title
     frame["suggested_id"] = frame["suggested_id"].fillna("")
-    # a title over the table is one line; a row with cells elsewhere (a super-header) keeps its columns
-    title = tuple(cells[0] if len(cells) == 1 else tuple(cells) for cells in layout.get("title", []) if cells)
-    return Sheet(name, frame.reset_index(drop=True), headers, title=title)
+    # a title over the table is one line; a row with cells elsewhere (a super-header) keeps its columns and
+    # its merges (人员信息 over two columns, 序号 down over both header rows)
+    rows_above = layout.get("title", [])
+    title = tuple(tuple(cells) if len(cells) > 1 else "".join(cells) for cells in rows_above)
+    merges = tuple(tuple(m) for m in layout.get("title_merges", [])
+                   if not any(isinstance(t, str) for t in title[m[0]:m[2] + 1]) and m[3] < len(header))
+    return Sheet(name, frame.reset_index(drop=True), headers, title=title, header_merges=merges)
 
 
 PASSED_OVER_SHOWN = 20  # row numbers listed per file on the cover; the rest counted

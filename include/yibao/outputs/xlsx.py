@@ -63,6 +63,23 @@ class Sheet:
     title: tuple[str | tuple[str, ...], ...] = ()  # a line over the whole sheet, or a row of cells by column
     money_fen: tuple[str, ...] = ()  # integer fen → yuan numbers with two decimals
     percent: tuple[str, ...] = ()  # ratios (0.9123) shown as 91.23%
+    # (row, column, last row, last column), 0-based, in the rows of cells by column and the header (row
+    # len(title)): a two-row header's 人员信息 over its columns, 序号 down over both rows
+    header_merges: tuple[tuple[int, int, int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        lines = {i for i, t in enumerate(self.title) if isinstance(t, str)}
+        if any(not 0 <= top <= bottom <= len(self.title) or lines & set(range(top, bottom + 1)) or
+               not 0 <= left <= right < len(self.frame.columns) for top, left, bottom, right in self.header_merges):
+            raise ValueError(f"工作表“{self.name}”的表头合并区域超出表头或与标题行重叠")
+
+    def header_block(self) -> int:
+        """The first row of the header block: the rows of cells by column right above the header, shaded
+        like it (a super-header)."""
+        top = len(self.title)
+        while top and not isinstance(self.title[top - 1], str):
+            top -= 1
+        return top
 
 
 def column_letter(index: int) -> str:
@@ -282,9 +299,10 @@ def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
 
 
 def _inline_row(number: int, values: Sequence[str], style: int) -> str:
-    """A row of text cells from column A; a blank one is left out unless the row is the header (shaded)."""
+    """A row of text cells from column A; a blank one is left out, or left empty in a header row (shaded)."""
     cells = "".join(
         f'<c r="{column_letter(i)}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
+        if v else f'<c r="{column_letter(i)}{number}" s="{style}"/>'
         for i, v in enumerate(values) if v or style == STYLE_HEADER
     )
     return f'<row r="{number}">{cells}</row>'
@@ -300,7 +318,9 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
     tab = ' tabSelected="1"' if selected else ""
-    titles = "".join(_inline_row(i + 1, [t] if isinstance(t, str) else t, STYLE_TITLE if i == 0 else 0)
+    block = sheet.header_block()
+    titles = "".join(_inline_row(i + 1, [t] if isinstance(t, str) else [*t, *[""] * (len(columns) - len(t))],
+                                 STYLE_HEADER if i >= block else STYLE_TITLE if i == 0 else 0)
                      for i, t in enumerate(sheet.title))
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -321,10 +341,12 @@ def _sheet_tail(sheet: Sheet, rows: int) -> bytes:
     tail = "</sheetData>"
     if columns:
         tail += f'<autoFilter ref="A{top + 1}:{last}{top + 1 + rows}"/>'
-    lines = [i for i, t in enumerate(sheet.title) if isinstance(t, str)]  # merged over the sheet's width
-    if lines and columns > 1:
-        merges = "".join(f'<mergeCell ref="A{i + 1}:{last}{i + 1}"/>' for i in lines)
-        tail += f'<mergeCells count="{len(lines)}">{merges}</mergeCells>'
+    lines = [i for i, t in enumerate(sheet.title) if isinstance(t, str)] if columns > 1 else []  # over the width
+    merges = [f"A{i + 1}:{last}{i + 1}" for i in lines] + [
+        f"{column_letter(left)}{r + 1}:{column_letter(right)}{b + 1}" for r, left, b, right in sheet.header_merges]
+    if merges:
+        cells = "".join(f'<mergeCell ref="{m}"/>' for m in merges)
+        tail += f'<mergeCells count="{len(merges)}">{cells}</mergeCells>'
     # Printed lists (door-to-door reminders, 公示 boards): landscape, all columns on the page width.
     return (tail + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
             '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
