@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import python_calamine
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from yibao import xlsx_limits
 from yibao.readers import FeedError, read_drop
@@ -176,6 +178,68 @@ def test_cells_placed_without_a_plain_reference_are_bounded_where_calamine_puts_
     archive = zipfile.ZipFile(path)
     sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     assert xlsx_limits._placed_extent(archive, archive.getinfo("xl/worksheets/sheet1.xml"))[1] == sheet.end[1] + 1 == 200
+
+
+# Past its first block (the sheet's head), a sheet is looked at by :func:`xlsx_limits._plainly_small`.
+PLAIN_ROWS = b"".join(b'<row r="%d">' % n + text(attributes=f' r="A{n}"') + b"</row>" for n in range(1, 40_000))
+
+
+@pytest.mark.parametrize("name", spellings("XFD", 300))
+def test_every_spelling_is_bounded_after_a_megabyte_of_plain_rows(tmp_path, name):
+    assert len(PLAIN_ROWS) > 2 * xlsx_limits.BLOCK
+    path = tmp_path / "a.xlsx"
+    workbook(path, PLAIN_ROWS + spellings("XFD", 300)[name])
+    with pytest.raises(XlsxRefused, match=r"远至第 \d+ 列（上限 256 列）"):
+        check_xlsx(path)
+
+
+def test_a_reference_beyond_z99999_after_a_megabyte_of_plain_rows_costs_the_exact_scan(tmp_path, monkeypatch):
+    scanned = []
+    monkeypatch.setattr(xlsx_limits, "_referenced_extent", lambda archive, info: scanned.append(info.filename))
+    path = tmp_path / "a.xlsx"
+    workbook(path, PLAIN_ROWS + b'<row r="100000">' + text(attributes=' r="A100000"') + b"</row>")
+    check_xlsx(path)
+    assert scanned == ["xl/worksheets/sheet1.xml"]
+
+
+def test_a_writers_sheet_is_answered_by_the_array_scan_past_its_head(tmp_path, monkeypatch):
+    asked = []
+    irregular = xlsx_limits._irregular
+    monkeypatch.setattr(xlsx_limits, "_irregular", lambda text: asked.append(len(text)) or irregular(text))
+    path = tmp_path / "a.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for row in range(40_000):
+        sheet.write_row(row, 0, [row, "桐城镇", "张三", "140823194001011239", "特困"])
+    book.close()
+    archive = zipfile.ZipFile(path)
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size > 3 * xlsx_limits.BLOCK
+    assert xlsx_limits._survey(archive, info) == "small"
+    assert len(asked) == 1  # only the head, with its xmlns:r
+
+
+def test_an_equals_sign_in_a_cells_text_is_left_to_the_expressions():
+    plain = b'<row r="3"><c r="A3" t="inlineStr"><is><t>%s</t></is></c></row>'
+    assert xlsx_limits._plainly_small(plain % b"x") and not xlsx_limits._plainly_small(plain % b"a = b")
+
+
+FRAGMENTS = [b'<row r="1">', b'<row r="99999">', b'<row r="100000">', b'<c r="A1"', b'<c r="Z99999"', b'<c r="AA1"',
+             b'<c r="A100000"', b'<c r="a1"', b'<c r=""', b'<c r="1"', b'<c r="A"', b"<c r='A1'", b'<c  r="A1"',
+             b'<c\tr="A1"', b'<c r = "A1"', b'<c r= "A1"', b'<c\nr="A1"', b"<c/>", b"<c>", b"<row>", b"<row/>",
+             b"<rows", b'<col min="1"/>', b'<cfRule type="x"/>', b'<x:c r="A1">', b'<x:row r="1">', b":row ", b":c>",
+             b' t="s"', b' s="1"', b">", b"<v>1</v>", b"</c>", b"</row>", b"<is><t>a = b</t></is>", b"\n", b"\r",
+             b"\t", b"\x0b", b" ", b"=", b'"', b"'", b"r", b"<", b"c", b"row", b"Z", b"A", b"9", b"0", b'"/>',
+             b'xmlns:r="x"', b'<c r="A1" r="B2"', b"<c r=\"B1\" r='XFD1'", b'<c\r\nr="A1"', b"r='",
+             b' r="A123456"', b' r="AB12"', b' r="A12345"', b' r="A99999"', b"<c", b"<row",  # and a second r:
+             b' r ="XFD1"', b'\nr="XFD1"', b"\tr='XFD1'", b' r= "XFD1"', b' r\t="XFD1"', b'\rr="XFD1"']
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.lists(st.sampled_from(FRAGMENTS), max_size=40).map(b"".join), st.binary(max_size=60)))
+def test_the_array_scan_says_plain_only_where_the_expressions_find_nothing(text):
+    if xlsx_limits._plainly_small(text):
+        assert not xlsx_limits._irregular(text) and not xlsx_limits._BEYOND_SMALL.search(text)
 
 
 def test_bare_rows_count_towards_the_cell_bound(tmp_path, monkeypatch):
