@@ -117,8 +117,8 @@ def person_statuses(
     personal_fen for should-insure people; ``memberships`` key and status (for no-waiting groups).
     """
     out = persons.reindex(columns=STATUS_INPUTS).reset_index(drop=True)
-    if out["household_id"].isna().any():  # Arrow's fill, not a million-row where()
-        out["household_id"] = out["household_id"].fillna("").astype("str")
+    if out["household_id"].isna().any():  # in Arrow a null filled with "" keeps the text buffers: no copy
+        out["household_id"] = pd.Series(pc.fill_null(pa.array(out["household_id"]), ""), dtype="str", index=out.index)
     for column in ("town", "village"):  # few distinct values: every later group-by and sort is on codes
         if not isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype("str").astype("category")

@@ -10,20 +10,25 @@ marked as needing the higher-level rule.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from yibao.policy import Policy
 from yibao.policy.loader import REFUND_CASES
 
 NO_CLAUSE = "本县通知未载明退费条款，请按上级规定核定"
-EVENT_COLUMNS = ["key", "case", "event_date", "evidence"]
+# Where the evidence is: the department's feed (or the register's note), then the file and row, if any.
+# The text is put together only for the candidates, not for every event (tens of thousands of employees).
+EVENT_COLUMNS = ["key", "case", "event_date", "evidence", "file", "row"]
 
 
 def death_events(persons: pd.DataFrame, register_title: str) -> pd.DataFrame:
     """Deaths recorded by the household register, with the status change date."""
-    dead = persons[persons["deceased"].fillna(False).astype(bool)]
-    return pd.DataFrame({"key": dead["key"], "case": "death", "event_date": dead["status_date"],
-                         "evidence": f"{register_title}（户籍状态：死亡）"})
+    dead = persons["deceased"].fillna(False).to_numpy(dtype=bool)
+    return pd.DataFrame({"key": persons["key"].to_numpy()[dead], "case": "death",
+                         "event_date": persons["status_date"].to_numpy()[dead],
+                         "evidence": f"{register_title}（户籍状态：死亡）", "file": "", "row": 0})
 
 
 def insured_events(staged: pd.DataFrame, case: str, title: str) -> pd.DataFrame:
@@ -31,23 +36,29 @@ def insured_events(staged: pd.DataFrame, case: str, title: str) -> pd.DataFrame:
     if staged.empty:
         return pd.DataFrame(columns=EVENT_COLUMNS)
     since = staged["insured_since"] if "insured_since" in staged else pd.Series(pd.NaT, index=staged.index)
-    where = staged["_file"].astype("str") + " 第" + staged["_row"].astype("str") + "行"
-    return pd.DataFrame({"key": staged["key"], "case": case, "event_date": since, "evidence": title + " " + where})
+    return pd.DataFrame({"key": staged["key"], "case": case, "event_date": since, "evidence": title,
+                         "file": staged["_file"], "row": staged["_row"]})
 
 
-def refund_candidates(statuses: pd.DataFrame, persons: pd.DataFrame, events: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def refund_candidates(statuses: pd.DataFrame, persons: pa.Table, events: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Payers with an event before the benefit year starts (or undated), one row per person and case;
-    ``persons`` (key, name, id_number) says who they are."""
+    ``persons`` (key, name, id_number, in the statuses' row order) says who they are."""
     cases = policy.refund.cases if policy.refund else tuple(REFUND_CASES)
     clause = policy.refund.basis.text if policy.refund else NO_CLAUSE
     before = pd.Timestamp(policy.benefit_start)
     relevant = events[events["case"].isin(cases)]
     relevant = relevant[relevant["event_date"].isna() | (relevant["event_date"] < before)]
-    payers = statuses.loc[statuses["paid_date"].notna() & statuses["key"].isin(relevant["key"]),
-                          ["key", "town", "village", "paid_date", "paid_fen"]]
-    payers = payers.astype({"town": "str", "village": "str"}).merge(
-        persons.loc[persons["key"].isin(payers["key"]), ["key", "name", "id_number"]], on="key", how="left")
-    found = payers.merge(relevant, on="key", how="inner")
+    at = np.flatnonzero((statuses["paid_date"].notna() & statuses["key"].isin(relevant["key"])).to_numpy())
+    payers = statuses.iloc[at][["key", "town", "village", "paid_date", "paid_fen"]].astype({"town": "str", "village": "str"})
+    who = persons.select(["key", "name", "id_number"]).take(at).to_pandas()
+    if not np.array_equal(who["key"].to_numpy(), payers["key"].to_numpy()):
+        raise ValueError("退费候选：人员表与参保状态的行序不一致 (persons are not in the statuses' row order)")
+    payers = pd.concat([payers.reset_index(drop=True), who.drop(columns="key")], axis=1)
+    found = payers.merge(relevant[relevant["key"].isin(payers["key"])], on="key", how="inner")
     found["case"] = found["case"].map(REFUND_CASES)
+    where = found["file"].astype("str") != ""
+    found["evidence"] = found["evidence"].astype("str").where(
+        ~where, found["evidence"].astype("str") + " " + found["file"].astype("str") + " 第" + found["row"].astype("str") + "行")
     found["clause"] = clause
+    found = found.drop(columns=["file", "row"])
     return found.sort_values(["town", "village", "key", "case"], kind="stable").reset_index(drop=True)

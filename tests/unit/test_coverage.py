@@ -135,15 +135,18 @@ def test_refund_candidates_with_evidence(county, wenxi):
                              "_file": ["医保/职工医保.csv"] * 2, "_row": [5, 6]})
     events = pd.concat([refunds.death_events(persons, "公安局·户籍人口信息"),
                         refunds.insured_events(employee, "employee_insurance", "医保局·职工医保")], ignore_index=True)
-    found = refunds.refund_candidates(statuses, persons, events, wenxi).set_index("key")
+    who = pa.Table.from_pandas(persons[["key", "name", "id_number"]], preserve_index=False)
+    found = refunds.refund_candidates(statuses, who, events, wenxi).set_index("key")
     # 6 died 2023-11-30 after paying; 7 joined employee insurance 2023-10-01; 10 only from 2024-03-01 (no refund)
     assert sorted(found.index) == [6, 7]
     assert found.loc[6, "case"] == "死亡" and found.loc[6, "event_date"] == pd.Timestamp("2023-11-30")
     assert found.loc[7, "evidence"] == "医保局·职工医保 医保/职工医保.csv 第5行"
     assert (found["clause"] == refunds.NO_CLAUSE).all(), "闻喜's notice has no refund clause"
     juye = policy.load("juye-2024")
-    assert (refunds.refund_candidates(statuses, persons, events, juye)["clause"] == juye.refund.basis.text).all()
+    assert (refunds.refund_candidates(statuses, who, events, juye)["clause"] == juye.refund.basis.text).all()
     assert found.loc[6, "name"] == "张6明" and found.loc[7, "id_number"] == "140823198001010007"
+    with pytest.raises(ValueError, match="行序不一致"):  # who they are is taken by position: never from another order
+        refunds.refund_candidates(statuses, who.take(list(range(len(who)))[::-1]), events, wenxi)
 
 
 def test_days_left(wenxi):

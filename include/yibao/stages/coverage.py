@@ -81,8 +81,7 @@ def compute_coverage(settings: Settings, *, as_of: dt.date, run_id: str) -> dict
     statuses = coverage.person_statuses(persons, decisions, memberships, payments, rules, as_of)
     households = coverage.partial_households(statuses)
     events = _refund_events(settings, persons)
-    who = storage.take_rows(storage.read_staged_table(stage_path(settings, "persons"), ["key", "name", "id_number"]),
-                            events["key"].unique())
+    who = storage.read_staged_table(stage_path(settings, "persons"), ["key", "name", "id_number"])
     candidates = refunds.refund_candidates(statuses, who, events, rules)
     # Who a person is (and where the household number is) stays in persons: load_person_status joins it.
     published = statuses.drop(columns=["birth_date", "household_id", "status_label"])
