@@ -80,7 +80,7 @@ def test_a_two_row_header_is_shaded_and_merged_as_given_and_never_over_a_title_l
     frame = pd.DataFrame({"a": ["1"], "b": ["张三"], "c": ["140823194001011239"], "d": ["x"]})
     title = ("闻喜县困难人口名单", ("序号", "人员信息"))
     sheet = Sheet("民政", frame, {"a": "序号", "b": "姓名", "c": "身份证号码", "d": "问题代码"}, title=title,
-                  header_merges=((1, 0, 2, 0), (1, 1, 1, 2)))
+                  header_merges=((1, 0, 2, 0), (1, 1, 1, 2)), header_rows=1)
     ws = openpyxl.load_workbook(write_xlsx(tmp_path / "t.xlsx", [sheet]))["民政"]
     assert {str(r) for r in ws.merged_cells.ranges} == {"A1:D1", "A2:A3", "B2:C2"}
     assert [c.value for c in ws[2]] == ["序号", "人员信息", None, None] and ws["B3"].value == "姓名"
@@ -91,6 +91,11 @@ def test_a_two_row_header_is_shaded_and_merged_as_given_and_never_over_a_title_l
         Sheet("民政", frame, title=title, header_merges=((0, 0, 1, 0),))  # down from the title line
     with pytest.raises(ValueError, match="合并区域"):
         Sheet("民政", frame, title=title, header_merges=((1, 3, 1, 4),))  # past the last column
+    with pytest.raises(ValueError, match="表头行"):
+        Sheet("民政", frame, title=title, header_rows=2)  # the title line is not the header's
+    # a row of cells by column that is not the header's (填报单位 … 日期) stays plain
+    plain = openpyxl.load_workbook(write_xlsx(tmp_path / "p.xlsx", [Sheet("民政", frame, title=title)]))["民政"]
+    assert plain["A2"].value == "序号" and plain["D2"].value is None and plain["A2"].fill.fgColor.rgb != header_fill
 
 
 def test_many_sheets_names_sanitized_and_calamine_reads_them(tmp_path):

@@ -102,7 +102,11 @@ def _file_sheet(name: str, rows: pd.DataFrame, source: Source, layout: dict) -> 
     title = tuple(tuple(cells) if len(cells) > 1 else "".join(cells) for cells in rows_above)
     merges = tuple(tuple(m) for m in layout.get("title_merges", [])
                    if not any(isinstance(t, str) for t in title[m[0]:m[2] + 1]) and m[3] < len(header))
-    return Sheet(name, frame.reset_index(drop=True), headers, title=title, header_merges=merges)
+    block = len(title)  # the header's own rows above it: each merged down into the rows under it
+    while block and not isinstance(title[block - 1], str) and any(m[0] == block - 1 < m[2] for m in merges):
+        block -= 1
+    return Sheet(name, frame.reset_index(drop=True), headers, title=title, header_merges=merges,
+                 header_rows=len(title) - block)
 
 
 PASSED_OVER_SHOWN = 20  # row numbers listed per file on the cover; the rest counted

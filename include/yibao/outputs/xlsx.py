@@ -66,20 +66,16 @@ class Sheet:
     # (row, column, last row, last column), 0-based, in the rows of cells by column and the header (row
     # len(title)): a two-row header's 人员信息 over its columns, 序号 down over both rows
     header_merges: tuple[tuple[int, int, int, int], ...] = ()
+    header_rows: int = 0  # the last title rows are the header's own (a super-header): shaded like it
 
     def __post_init__(self) -> None:
         lines = {i for i, t in enumerate(self.title) if isinstance(t, str)}
         if any(not 0 <= top <= bottom <= len(self.title) or lines & set(range(top, bottom + 1)) or
                not 0 <= left <= right < len(self.frame.columns) for top, left, bottom, right in self.header_merges):
             raise ValueError(f"工作表“{self.name}”的表头合并区域超出表头或与标题行重叠")
-
-    def header_block(self) -> int:
-        """The first row of the header block: the rows of cells by column right above the header, shaded
-        like it (a super-header)."""
-        top = len(self.title)
-        while top and not isinstance(self.title[top - 1], str):
-            top -= 1
-        return top
+        if not 0 <= self.header_rows <= len(self.title) or lines & set(range(len(self.title) - self.header_rows,
+                                                                               len(self.title))):
+            raise ValueError(f"工作表“{self.name}”的表头行须是按列的行，不能是标题行")
 
 
 def column_letter(index: int) -> str:
@@ -318,7 +314,7 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
     tab = ' tabSelected="1"' if selected else ""
-    block = sheet.header_block()
+    block = len(sheet.title) - sheet.header_rows
     titles = "".join(_inline_row(i + 1, [t] if isinstance(t, str) else [*t, *[""] * (len(columns) - len(t))],
                                  STYLE_HEADER if i >= block else STYLE_TITLE if i == 0 else 0)
                      for i, t in enumerate(sheet.title))
