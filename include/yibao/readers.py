@@ -293,11 +293,13 @@ def _header_block_merges(merged: list, rows: list[int]) -> list[list[int]]:
 
     >>> _header_block_merges([((0, 0), (0, 5)), ((3, 0), (4, 0)), ((3, 2), (3, 3)), ((9, 1), (12, 1))], [0, 1, 3, 4])
     [[0, 0, 0, 5], [2, 0, 3, 0], [2, 2, 2, 3]]
+    >>> _header_block_merges([((1, 2), (0, 0))], [1, 3])  # a damaged file's range, backwards: not a merge
+    []
     """
     at = {row: n for n, row in enumerate(rows)}
     out = []
     for (top, column), (bottom, last_column) in merged:
-        if top in at and at[top] < len(rows) - 1:
+        if top in at and at[top] < len(rows) - 1 and bottom >= top and last_column >= column:
             last = max(n for n, row in enumerate(rows) if row <= bottom)
             if last > at[top] or last_column > column:
                 out.append([at[top], column, last, last_column])

@@ -28,3 +28,9 @@ def test_a_super_header_merged_into_the_header_is_the_headers_own_row():
 def test_a_row_of_cells_not_merged_into_the_header_stays_a_title_row():
     made = sheet([["困难人口名单"], ["填报单位：闻喜县民政局", "", "", "", "填报日期：2023年12月25日"]], [[1, 0, 1, 2]])
     assert made.header_rows == 0 and made.header_merges == ((1, 0, 1, 2),)
+
+
+def test_merges_that_would_overlap_are_left_out_not_handed_to_excel():
+    made = sheet([["困难人口名单"], ["序号", "乡镇（街道）", "村（社区）", "人员信息", "", "人员类别"]],
+                 [[1, 3, 1, 4], [1, 4, 2, 5], [1, 0, 2, 0]])  # a damaged file's second merge crosses the first
+    assert made.header_merges == ((1, 3, 1, 4), (1, 0, 2, 0))

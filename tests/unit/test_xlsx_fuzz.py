@@ -8,12 +8,16 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yibao.readers import FeedError, xlsx_sheets
+from yibao.outputs.feedback import _file_sheet
+from yibao.outputs.xlsx import write_xlsx
+from yibao.readers import FeedError, read_drop, xlsx_sheets
+from yibao.sources import load_sources
 
 TOKENS = [b'<c r="XFD1048576"><v>1</v></c>', b'<row r="1048576">', b'<row r="99999999999">', b"</row>",
           b'<c r="A1" t="s"><v>999999999</v></c>', b'<mergeCell ref="A1:XFD1048576"/>',
@@ -21,7 +25,8 @@ TOKENS = [b'<c r="XFD1048576"><v>1</v></c>', b'<row r="1048576">', b'<row r="999
           b't="b" ', b't="d" ', b"<v>1e308</v>", b"<v>-1</v>", b"<v>NaN</v>", b'r="A0" ', b'r="ZZZZ1" ', b"<is><t>",
           b"</t></is>", b"\x00", b"&#0;", b"&#xFFFF;", b"<![CDATA[", b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>',
           b"<sheetData>", b"</sheetData>", b'<x:c r="B2">', b"r = 'C3' ", b'<c r="A2" s="99999"/>', b's="1" ',
-          b'<mergeCells count="1"><mergeCell ref="Z900:Z901"/></mergeCells>', b'<mergeCell ref="B3:A1"/>']
+          b'<mergeCells count="1"><mergeCell ref="Z900:Z901"/></mergeCells>', b'<mergeCell ref="B3:A1"/>',
+          b'<mergeCell ref="A1:A2"/>', b'<mergeCell ref="C1:D3"/>', b'<mergeCell ref="B2:F2"/>']
 PARTS = ["xl/worksheets/sheet1.xml"] * 4 + ["xl/sharedStrings.xml"] * 2 + [  # the roster's sheet most often
     "xl/workbook.xml", "xl/styles.xml", "xl/worksheets/sheet2.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]
 
@@ -88,3 +93,17 @@ def test_a_damaged_workbook_is_read_or_refused_with_a_feed_error(parts, tmp_path
         assert str(exc).startswith("文件 民政/总名单.xlsx ")  # says which file, and nothing of its cells
     else:
         assert sheets and all(cells is None or cells.shape[1] <= 256 for _, cells in sheets)
+        _roster_comes_back(path, tmp_path)
+
+
+def _roster_comes_back(path: Path, tmp_path: Path) -> None:
+    """Read as the roster, the workbook's rows go back in its layout as a workbook openpyxl opens."""
+    source = load_sources()["minzheng_zongmingdan"]
+    try:
+        frame = read_drop(path, source, "民政/总名单.xlsx")
+    except FeedError as exc:
+        assert "民政/总名单.xlsx" in str(exc)
+        return
+    rows = frame.head(3).assign(reason_codes="ID_CHECKSUM", reason_text="校验码错误", suggested_id="")
+    sheets = [_file_sheet("名单", rows, source, layout) for layout in frame.attrs["layout"].values()]
+    openpyxl.load_workbook(write_xlsx(tmp_path / "反馈.xlsx", sheets))

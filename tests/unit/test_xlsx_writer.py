@@ -91,6 +91,8 @@ def test_a_two_row_header_is_shaded_and_merged_as_given_and_never_over_a_title_l
         Sheet("民政", frame, title=title, header_merges=((0, 0, 1, 0),))  # down from the title line
     with pytest.raises(ValueError, match="合并区域"):
         Sheet("民政", frame, title=title, header_merges=((1, 3, 1, 4),))  # past the last column
+    with pytest.raises(ValueError, match="相互重叠"):
+        Sheet("民政", frame, title=title, header_merges=((1, 0, 2, 1), (2, 1, 2, 3)))
     with pytest.raises(ValueError, match="表头行"):
         Sheet("民政", frame, title=title, header_rows=2)  # the title line is not the header's
     # a row of cells by column that is not the header's (填报单位 … 日期) stays plain

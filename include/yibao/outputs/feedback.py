@@ -19,7 +19,7 @@ import pandas as pd
 
 from yibao import ids, storage
 from yibao.outputs.outbox import day_dir, replace_dir
-from yibao.outputs.xlsx import Sheet, write_xlsx
+from yibao.outputs.xlsx import Sheet, overlap, write_xlsx
 from yibao.readers import frame_columns
 from yibao.reasons import ROW_REASONS
 from yibao.settings import Settings
@@ -100,8 +100,11 @@ def _file_sheet(name: str, rows: pd.DataFrame, source: Source, layout: dict) -> 
     # its merges (人员信息 over two columns, 序号 down over both header rows)
     rows_above = layout.get("title", [])
     title = tuple(tuple(cells) if len(cells) > 1 else "".join(cells) for cells in rows_above)
-    merges = tuple(tuple(m) for m in layout.get("title_merges", [])
-                   if not any(isinstance(t, str) for t in title[m[0]:m[2] + 1]) and m[3] < len(header))
+    merges: tuple[tuple[int, ...], ...] = ()
+    for m in layout.get("title_merges", []):  # as sent, but never over a title line or another merge
+        if not any(isinstance(t, str) for t in title[m[0]:m[2] + 1]) and m[3] < len(header) and not any(
+                overlap(m, kept) for kept in merges):
+            merges += (tuple(m),)
     block = len(title)  # the header's own rows above it: each merged down into the rows under it
     while block and not isinstance(title[block - 1], str) and any(m[0] == block - 1 < m[2] for m in merges):
         block -= 1

@@ -73,9 +73,20 @@ class Sheet:
         if any(not 0 <= top <= bottom <= len(self.title) or lines & set(range(top, bottom + 1)) or
                not 0 <= left <= right < len(self.frame.columns) for top, left, bottom, right in self.header_merges):
             raise ValueError(f"工作表“{self.name}”的表头合并区域超出表头或与标题行重叠")
+        if any(overlap(a, b) for n, a in enumerate(self.header_merges) for b in self.header_merges[:n]):
+            raise ValueError(f"工作表“{self.name}”的表头合并区域相互重叠")  # Excel would repair the file
         if not 0 <= self.header_rows <= len(self.title) or lines & set(range(len(self.title) - self.header_rows,
                                                                                len(self.title))):
             raise ValueError(f"工作表“{self.name}”的表头行须是按列的行，不能是标题行")
+
+
+def overlap(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Do two ranges (row, column, last row, last column) share a cell?
+
+    >>> overlap((1, 0, 2, 0), (1, 1, 1, 2)), overlap((1, 0, 2, 1), (2, 1, 2, 3))
+    (False, True)
+    """
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
 def column_letter(index: int) -> str:
