@@ -437,9 +437,10 @@ def rows_not_people(frame: pd.DataFrame, header: dict[str, str]) -> dict[int, st
     """The rows of a roster that are its own furniture, by position, with what they are: ``表头`` (the header
     again, where town lists were pasted one under another, with their ``标题`` rows above it), ``标题`` (a
     section heading: 一、特困人员, or 特困人员 alone in the first column over people), ``合计`` (a total or
-    a town's 小计) and ``表尾`` (填表人, 单位（盖章）, 注：… under the last person). ``header`` names each column's header as sent. A row holding
-    anything like an ID number is a person's, always: it is checked and, if wrong, sent back; so is a name
-    alone under 姓名 (an ID left out). Ragged CSV rows are judged by their raw text.
+    a town's 小计) and ``表尾`` (填表人, 单位（盖章）, 注：… under the last person). ``header`` names each
+    column's header as sent. A row holding anything like an ID number is a person's, always: it is checked
+    and, if wrong, sent back; so is a name alone under 姓名 (an ID left out). Ragged CSV rows are judged by
+    their raw text.
 
     Only rows whose ID cell does not start like an ID number are looked at (a register has few).
 
