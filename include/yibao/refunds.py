@@ -56,9 +56,8 @@ def refund_candidates(statuses: pd.DataFrame, persons: pa.Table, events: pd.Data
     payers = pd.concat([payers.reset_index(drop=True), who.drop(columns="key")], axis=1)
     found = payers.merge(relevant[relevant["key"].isin(payers["key"])], on="key", how="inner")
     found["case"] = found["case"].map(REFUND_CASES)
-    where = found["file"].astype("str") != ""
-    found["evidence"] = found["evidence"].astype("str").where(
-        ~where, found["evidence"].astype("str") + " " + found["file"].astype("str") + " 第" + found["row"].astype("str") + "行")
+    evidence, file = found["evidence"].astype("str"), found["file"].astype("str")
+    found["evidence"] = evidence.where(file == "", evidence + " " + file + " 第" + found["row"].astype("str") + "行")
     found["clause"] = clause
     found = found.drop(columns=["file", "row"])
     return found.sort_values(["town", "village", "key", "case"], kind="stable").reset_index(drop=True)
