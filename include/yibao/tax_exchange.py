@@ -18,8 +18,9 @@ Exchange contract (``tsjf_bills``, append-only, key ``bill_no`` + ``version``):
 The same contract holds for a file drop (``file://`` exchange URL, :mod:`yibao.tax_drop`): the files are
 the append-only table.
 
-Every statement is set-based (one staged temporary table, then INSERT…SELECT / UPDATE…FROM-style
-statements) so pushing 80,000 bills is a handful of statements, not 80,000 parameter sets.
+Every write is set-based: the exchange rows go in through the driver's bulk path
+(:func:`yibao.storage.insert_frame`: COPY on PostgreSQL), and the warehouse is marked by UPDATEs over one
+staged table, so pushing 80,000 bills is a handful of statements, not 80,000 round trips.
 """
 
 from __future__ import annotations
@@ -82,13 +83,12 @@ def connect_exchange(url: str) -> sa.Engine | FileDrop:
 
 
 def pending_versions(conn: sa.Connection, county: str, year: int) -> pd.DataFrame:
-    """The current content of every bill that has a version neither pushed nor superseded."""
-    query = (
-        sa.select(*(bills.c[c] for c in PENDING_COLUMNS))
-        .where(bills.c.county == county, bills.c.year == year, bills.c.bill_no.in_(storage.open_versions()))
-        .order_by(bills.c.bill_no)
-    )
-    return storage.read_frame(conn, query, ints=("version", "subsidy_fen", "personal_fen"))
+    """The current content of every bill that has a version neither pushed nor superseded, by bill number
+    (sorted here, so the batch's :func:`fingerprint` does not depend on a database's collation)."""
+    query = sa.select(*(bills.c[c] for c in PENDING_COLUMNS)).where(
+        bills.c.county == county, bills.c.year == year, bills.c.bill_no.in_(storage.open_versions()))
+    pending = storage.read_frame(conn, query, ints=("version", "subsidy_fen", "personal_fen"))
+    return pending.sort_values("bill_no", ignore_index=True)
 
 
 def fingerprint(pending: pd.DataFrame) -> str:
@@ -148,17 +148,6 @@ def exchange_rows(send: pd.DataFrame, region_code: str, year: int, fund_names: d
     })
 
 
-def _insert_rows(conn: sa.Connection, rows: pd.DataFrame, now: dt.datetime) -> None:
-    staged = storage.stage_frame(conn, rows)
-    columns = list(rows.columns)
-    picks = [sa.cast(staged.c[c], tax_bills.c[c].type) if c in ("subsidy", "personal") else staged.c[c]
-             for c in columns]
-    conn.execute(sa.insert(tax_bills).from_select(
-        [*columns, "pushed_at"], sa.select(*picks, sa.literal(now, sa.DateTime(timezone=True)))
-    ))
-    storage.drop_staged(conn, staged)
-
-
 def _mark(conn: sa.Connection, held: pd.DataFrame, now: dt.datetime) -> int:
     """Mark the open versions of the pushed bills: pushed where the exchange holds that version, else
     superseded by the next version it holds (two set-based UPDATEs over the staged ``held`` pairs)."""
@@ -215,7 +204,7 @@ def push(
                 has = _tax_has(conn, region_code, year, todo["bill_no"])
                 send = _to_send(todo, has)
                 if len(send):
-                    _insert_rows(conn, exchange_rows(send, region_code, year, fund_names), now)
+                    storage.insert_frame(conn, tax_bills, exchange_rows(send, region_code, year, fund_names).assign(pushed_at=now))
     except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
         raise unavailable(exchange_url or str(getattr(exchange, "url", exchange)), exc) from None
     held = pd.concat([has.merge(todo[["bill_no"]], on="bill_no"), send[["bill_no", "version"]]], ignore_index=True)

@@ -190,3 +190,17 @@ def test_person_keys_stay_exact_when_a_cancellation_is_recorded_beside_an_amendm
     with warehouse.connect() as conn:
         held = dict(conn.execute(sa.select(storage.bills.c.person_key, storage.bills.c.status)).all())
     assert held == {big: "active", big + 2: "cancelled"}
+
+
+def test_pending_bills_come_in_bill_number_order_whatever_the_database_returns(db_urls, monkeypatch):
+    """The approval fingerprint hashes pending bills in order: the order is the frame's sort, not the read's
+    (here the read is made to hand the rows over reversed)."""
+    warehouse = storage.engine(db_urls[0])
+    storage.init_db(warehouse)
+    _run(warehouse, decided([(f"1408231940010{n:04d}X", "特困人员", 38000, 38000, 0) for n in range(40)]), "r1")
+    read = storage.read_frame
+    monkeypatch.setattr(storage, "read_frame", lambda *a, **k: read(*a, **k).iloc[::-1].reset_index(drop=True))
+    with warehouse.connect() as conn:
+        pending = tax_exchange.pending_versions(conn, "wenxi-2024", 2024)
+    assert len(pending) == 40 and pending["bill_no"].tolist() == sorted(pending["bill_no"])
+    assert pending.index.tolist() == list(range(40))

@@ -60,3 +60,31 @@ def test_a_sqlite_warehouse_stages_in_memory_and_commits_without_fsync(tmp_path)
     with storage.engine(f"sqlite:///{tmp_path / 'w.db'}").connect() as conn:
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_read_frame_gives_back_text_and_integers_as_written(db_urls):
+    """Quotes, newlines, backslashes, non-BMP text, empty strings, NULLs, the text \\N and integers past
+    2**53 come back as written: SQLite reads plain columns as one JSON array each, PostgreSQL as COPY's CSV
+    (where NULL once came back as the text \\N)."""
+    engine = storage.engine(db_urls[0])
+    TABLE.create(engine, checkfirst=True)
+    names = ['张三,"引号"\n换行', "", None, r"\N", "反斜杠\\u4e00 \U0001F600\t", "0123"]
+    frame = pd.DataFrame({"name": pd.Series(names, dtype="str"),
+                          "amount_fen": [1, -2, 2**53 + 1, 7, 0, 3_000_000_000],
+                          "at": [dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)] * 6})
+    try:
+        with engine.begin() as conn:
+            storage.insert_frame(conn, TABLE, frame)
+            plain = storage.read_frame(conn, sa.select(TABLE.c.id, TABLE.c.name, TABLE.c.amount_fen),
+                                       ints=("id", "amount_fen")).sort_values("id", ignore_index=True)
+            dated = storage.read_frame(conn, sa.select(TABLE.c.id, TABLE.c.at), ints=("id",))
+            none = storage.read_frame(conn, sa.select(TABLE.c.name, TABLE.c.amount_fen).where(sa.false()),
+                                      ints=("amount_fen",))
+    finally:
+        TABLE.drop(engine)
+    assert plain["name"].tolist()[:2] == names[:2] and pd.isna(plain["name"][2])
+    assert plain["name"].tolist()[3:] == names[3:]
+    assert plain["amount_fen"].tolist() == [1, -2, 2**53 + 1, 7, 0, 3_000_000_000]
+    assert plain["amount_fen"].dtype == "int64" and plain["name"].dtype == "str"
+    assert dated["at"].str.startswith("2024-01-02 03:04:05").all()  # a converted column, read row by row
+    assert none.empty and list(none.columns) == ["name", "amount_fen"] and none["amount_fen"].dtype == "int64"
