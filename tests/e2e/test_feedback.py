@@ -49,6 +49,8 @@ def test_each_department_gets_exactly_its_rejected_rows_in_its_layout(settings, 
         assert wb.sheetnames[0] == "说明"
         assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row), "a formula cell"
         cover = [r for r in wb["说明"].iter_rows(values_only=True)]
+        # how 原表行号 counts (data rows under the header, as checked against the sent rows below) is said
+        assert any("原表行号（表头下的第几行数据，不计标题行和表头" in str(r[0]) for r in cover)
         for ws in wb.worksheets[1:]:
             feed = feed_of[(department, ws.title)]  # a sheet of another department's feed would raise here
             source = sources[feed]

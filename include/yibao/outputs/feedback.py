@@ -142,7 +142,8 @@ def _cover(department: str, county: str, as_of: dt.date, rows: pd.DataFrame, fil
         f"{county}医疗保障局 · {department}报送数据反馈",
         f"统计日期：{as_of.isoformat()}；共 {len(rows)} 行未能使用，请按“处理建议”核实修改后重新报送。",
         "涉及文件：" + "；".join(f"{f}（{n} 行）" for f, n in files.items()),
-        "各工作表为贵单位原表格式，末尾列为问题代码、问题说明、建议身份证号码（据户籍信息推测，请核实）和原表行号。",
+        ("各工作表为贵单位原表格式，末尾列为问题代码、问题说明、建议身份证号码（据户籍信息推测，请核实）和原表行号"
+         "（表头下的第几行数据，不计标题行和表头；下文“第N行”同此）。"),
         *([passed_over] if passed_over else []),
     )
     return Sheet("说明", frame, {"code": "问题代码", "message": "问题说明", "rows": "行数", "hint": "处理建议"},
