@@ -49,7 +49,8 @@ XML_PLAIN_BYTES = bytes(b for b in range(256) if not (b < 0x20 and b not in (0x0
 FORMULA_CHARS = ["=", "+", "-", "@", "\t", "\r"]  # a cell starting with one could be read as a formula
 SPACE_CHARS = [" ", "\t", "\r", "\n", "\u3000"]
 # cellXfs indexes in STYLES
-STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT, STYLE_DATE = 1, 2, 3, 4, 5, 6
+STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT, STYLE_DATE, STYLE_NOTE = 1, 2, 3, 4, 5, 6, 7
+LINE_HEIGHT = 15  # points: a row of 11-point text (the sheets' default row height)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # day 0 of Excel's date serials (1900 system)
 
 
@@ -305,14 +306,31 @@ def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
     return (memoryview(data)[start:end].tobytes() if end > start else b""), bounds - start
 
 
-def _inline_row(number: int, values: Sequence[str], style: int) -> str:
-    """A row of text cells from column A; a blank one is left out, or left empty in a header row (shaded)."""
+def _inline_row(number: int, values: Sequence[str], style: int, lines: int = 1) -> str:
+    """A row of text cells from column A; a blank one is left out, or left empty in a header row (shaded).
+    A row of several ``lines`` is given their height (Excel does not grow a merged cell's row to its text)."""
     cells = "".join(
         f'<c r="{column_letter(i)}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
         if v else f'<c r="{column_letter(i)}{number}" s="{style}"/>'
         for i, v in enumerate(values) if v or style == STYLE_HEADER
     )
-    return f'<row r="{number}">{cells}</row>'
+    height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"' if lines > 1 else ""
+    return f'<row r="{number}"{height}>{cells}</row>'
+
+
+def _title_rows(sheet: Sheet, widths: list[int]) -> str:
+    """The rows above the header: the title, notes (merged over the table's width, wrapped onto the lines
+    they need there) and rows of cells, the last ``header_rows`` of them shaded as the header."""
+    block = len(sheet.title) - sheet.header_rows
+    rows = []
+    for i, line in enumerate(sheet.title):
+        if isinstance(line, str) and i > 0:
+            lines = -(-display_width(pa.array([line])) // max(sum(widths) - 2, 1))
+            rows.append(_inline_row(i + 1, [line], STYLE_NOTE if lines > 1 else 0, lines))
+        else:
+            cells = [line] if isinstance(line, str) else [*line, *[""] * (len(sheet.frame.columns) - len(line))]
+            rows.append(_inline_row(i + 1, cells, STYLE_HEADER if i >= block else STYLE_TITLE if i == 0 else 0))
+    return "".join(rows)
 
 
 def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> bytes:
@@ -325,10 +343,6 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
     pane = (f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>')
     tab = ' tabSelected="1"' if selected else ""
-    block = len(sheet.title) - sheet.header_rows
-    titles = "".join(_inline_row(i + 1, [t] if isinstance(t, str) else [*t, *[""] * (len(columns) - len(t))],
-                                 STYLE_HEADER if i >= block else STYLE_TITLE if i == 0 else 0)
-                     for i, t in enumerate(sheet.title))
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -337,7 +351,7 @@ def _sheet_head(sheet: Sheet, widths: list[int], rows: int, selected: bool) -> b
         f'<dimension ref="A1:{last}{header_row + rows}"/>'
         f'<sheetViews><sheetView workbookViewId="0"{tab}>{pane}</sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}<sheetData>'
-        f"{titles}{_inline_row(header_row, headers, STYLE_HEADER)}"
+        f"{_title_rows(sheet, widths)}{_inline_row(header_row, headers, STYLE_HEADER)}"
     ).encode()
 
 
@@ -405,14 +419,16 @@ STYLES = (
     '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
     '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="8"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">'
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
