@@ -76,16 +76,18 @@ def test_title_rows_are_merged_above_a_frozen_header(tmp_path):
     assert ws.print_title_rows == "$1:$3"
 
 
-def test_a_note_longer_than_the_table_wraps_in_a_row_tall_enough_to_show_it(tmp_path):
-    """Excel neither wraps a merged note nor grows its row: a long one would be cut off at the table's edge."""
+def test_a_title_or_note_longer_than_the_table_wraps_in_a_row_tall_enough_to_show_it(tmp_path):
+    """Excel neither wraps a merged cell's text nor grows its row: a long one would be cut off at the edge."""
     frame = pd.DataFrame({"a": ["1"], "b": ["2"]})  # two columns of the minimum width, 6 each: 12 units of room
     long_note = "各工作表为贵单位原表格式，末尾列为问题代码"  # 21 CJK characters: 42 units, 5 lines of 10
-    path = write_xlsx(tmp_path / "n.xlsx", [Sheet("说明", frame, title=("很长很长的标题超过表格宽度了", "短说明", long_note))])
+    title = "闻喜县资助资金拨付申请"  # 11 CJK characters at 14 points: 28 units of 11-point text, 3 lines
+    path = write_xlsx(tmp_path / "n.xlsx", [Sheet("说明", frame, title=(title, "短说明", long_note))])
     ws = openpyxl.load_workbook(path)["说明"]
     assert ws["A3"].value == long_note and ws["A3"].alignment.wrap_text
     assert ws.row_dimensions[3].height == 15 * 5 and ws.row_dimensions[3].customHeight
     assert not ws["A2"].alignment.wrap_text and ws.row_dimensions[2].height is None  # a short note stays one line
-    assert ws["A1"].font.sz == 14 and ws.row_dimensions[1].height is None  # the title keeps its own style
+    assert ws["A1"].font.sz == 14 and ws["A1"].font.b and ws["A1"].alignment.wrap_text
+    assert ws.row_dimensions[1].height == pytest.approx(15 * 14 / 11 * 3, abs=0.01)
 
 
 def test_a_two_row_header_is_shaded_and_merged_as_given_and_never_over_a_title_line(tmp_path):

@@ -25,6 +25,7 @@ streams it into the zip, millions of cells per second, and still guarantees what
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -51,6 +52,7 @@ SPACE_CHARS = [" ", "\t", "\r", "\n", "\u3000"]
 # cellXfs indexes in STYLES
 STYLE_HEADER, STYLE_QUOTED, STYLE_MONEY, STYLE_TITLE, STYLE_PERCENT, STYLE_DATE, STYLE_NOTE = 1, 2, 3, 4, 5, 6, 7
 LINE_HEIGHT = 15  # points: a row of 11-point text (the sheets' default row height)
+TITLE_SCALE = 14 / 11  # the title's font size (STYLE_TITLE) against the sheets' 11 points
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")  # day 0 of Excel's date serials (1900 system)
 
 
@@ -306,29 +308,31 @@ def _bytes(strings: pa.Array) -> tuple[bytes, np.ndarray]:
     return (memoryview(data)[start:end].tobytes() if end > start else b""), bounds - start
 
 
-def _inline_row(number: int, values: Sequence[str], style: int, lines: int = 1) -> str:
+def _inline_row(number: int, values: Sequence[str], style: int, height: float | None = None) -> str:
     """A row of text cells from column A; a blank one is left out, or left empty in a header row (shaded).
-    A row of several ``lines`` is given their height (Excel does not grow a merged cell's row to its text)."""
+    ``height`` in points, for a row of wrapped lines (Excel does not grow a merged cell's row to its text)."""
     cells = "".join(
         f'<c r="{column_letter(i)}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
         if v else f'<c r="{column_letter(i)}{number}" s="{style}"/>'
         for i, v in enumerate(values) if v or style == STYLE_HEADER
     )
-    height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"' if lines > 1 else ""
-    return f'<row r="{number}"{height}>{cells}</row>'
+    tall = f' ht="{height:g}" customHeight="1"' if height else ""
+    return f'<row r="{number}"{tall}>{cells}</row>'
 
 
 def _title_rows(sheet: Sheet, widths: list[int]) -> str:
-    """The rows above the header: the title, notes (merged over the table's width, wrapped onto the lines
+    """The rows above the header: the title and notes (merged over the table's width, wrapped onto the lines
     they need there) and rows of cells, the last ``header_rows`` of them shaded as the header."""
     block = len(sheet.title) - sheet.header_rows
     rows = []
     for i, line in enumerate(sheet.title):
-        if isinstance(line, str) and i > 0:
-            lines = -(-display_width(pa.array([line])) // max(sum(widths) - 2, 1))
-            rows.append(_inline_row(i + 1, [line], STYLE_NOTE if lines > 1 else 0, lines))
+        if isinstance(line, str):
+            scale = TITLE_SCALE if i == 0 else 1
+            lines = math.ceil(display_width(pa.array([line])) * scale / max(sum(widths) - 2, 1))
+            style = STYLE_TITLE if i == 0 else STYLE_NOTE if lines > 1 else 0
+            rows.append(_inline_row(i + 1, [line], style, LINE_HEIGHT * scale * lines if lines > 1 else None))
         else:
-            cells = [line] if isinstance(line, str) else [*line, *[""] * (len(sheet.frame.columns) - len(line))]
+            cells = [*line, *[""] * (len(sheet.frame.columns) - len(line))]
             rows.append(_inline_row(i + 1, cells, STYLE_HEADER if i >= block else STYLE_TITLE if i == 0 else 0))
     return "".join(rows)
 
@@ -424,7 +428,8 @@ STYLES = (
     '<alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
     '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
+    '<alignment vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
